@@ -1,0 +1,1 @@
+"""Benchmarks: each module exposes run(**params) -> dict; `hotline bench NAME` prints JSON."""

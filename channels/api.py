@@ -1,0 +1,110 @@
+"""HTTP/websocket edge of the voice channels: the browser call page and the media sockets.
+
+``build_router`` returns the websocket endpoints under ``/voice``; ``build_page_router``
+serves the ``/call`` page and its script. Both take the composition root's ``voice_factory``
+(runs one call) and optional route ``dependencies`` (auth guards wired by ``app.py``).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from fastapi import APIRouter, WebSocket
+from fastapi.params import Depends
+from fastapi.responses import FileResponse, HTMLResponse
+
+from channels.browser import BrowserWire
+from channels.errors import ChannelError
+from channels.media import WireInput, WireOutput
+from channels.session import CallSession, VoiceFactory
+from channels.twilio_stream import TwilioWire
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+LANGUAGES = {"en", "zh", "auto"}  # "auto": the bot detects the caller's language per turn
+
+
+def _language(value: str | None) -> str:
+    """The call language from ``?language=`` / Twilio's ``language`` parameter (else English)."""
+    lang = (value or "en").split("-")[0].lower()
+    return lang if lang in LANGUAGES else "en"
+
+
+def _bridged(ws: WebSocket, factory: VoiceFactory) -> VoiceFactory:
+    """Route the call through the agent media bridge when the app has one (issue 7: the
+    agent's softphone hears the caller and replaces the bot once the call is accepted)."""
+    bridges = getattr(ws.app.state, "media_bridges", None)
+    return bridges.wrap_factory(factory) if bridges is not None else factory
+
+
+def build_router(*, voice_factory: VoiceFactory, dependencies: Sequence[Depends] = ()) -> APIRouter:
+    """Websocket endpoints: ``/voice/browser`` (PCM16) and ``/voice/twilio`` (Media Streams)."""
+    router = APIRouter(prefix="/voice", tags=["voice"], dependencies=list(dependencies))
+
+    @router.websocket("/browser")
+    async def browser_call(ws: WebSocket, language: str = "en") -> None:
+        await ws.accept()
+        wire = BrowserWire(ws)
+        session = CallSession(
+            contact_id=uuid.uuid4().hex,
+            channel="browser",
+            input=WireInput(wire),
+            output=WireOutput(wire),
+            language=_language(language),
+        )
+        await wire.send_json({"type": "session", "contact_id": session.contact_id})
+        try:
+            await _bridged(ws, voice_factory)(session)
+        finally:
+            await wire.close()
+
+    @router.websocket("/twilio")
+    async def twilio_call(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            wire = await TwilioWire.accept(ws)
+        except ChannelError:
+            await ws.close(code=1003)
+            return
+        if wire is None:
+            return
+        params = wire.start.custom_parameters
+        session = CallSession(
+            contact_id=uuid.uuid4().hex,
+            channel="twilio",
+            input=WireInput(wire),
+            output=WireOutput(wire),
+            language=_language(params.get("language")),
+            metadata={"stream_sid": wire.stream_sid, "call_sid": wire.start.call_sid or ""},
+        )
+        try:
+            await _bridged(ws, voice_factory)(session)
+        finally:
+            await wire.close()
+
+    return router
+
+
+def build_page_router(
+    *, ws_path: str = "/voice/browser", dependencies: Sequence[Depends] = ()
+) -> APIRouter:
+    """The browser call page (``GET /call``) and its script (``GET /call.js``).
+
+    ``ws_path`` is where ``build_router``'s ``/voice/browser`` ends up once mounted (e.g.
+    ``/api/v1/voice/browser``); the page connects there.
+    """
+    router = APIRouter(tags=["voice"], dependencies=list(dependencies))
+    page = (WEB_DIR / "templates" / "call.html").read_text(encoding="utf-8")
+    page = page.replace("{{ ws_path }}", html.escape(ws_path, quote=True))
+
+    @router.get("/call", include_in_schema=False)
+    async def call_page() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @router.get("/call.js", include_in_schema=False)
+    async def call_script() -> FileResponse:
+        return FileResponse(WEB_DIR / "static" / "call.js", media_type="text/javascript")
+
+    return router

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, one module per area (never called models: models/ means ML)."""
