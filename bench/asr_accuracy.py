@@ -271,7 +271,7 @@ def run(
     )
     tiny = FasterWhisperSTT(registry, model="whisper-tiny-en")
     base = FasterWhisperSTT(registry, model="whisper-base")
-    piper = PiperTTS(registry)
+    piper = PiperTTS(registry, steady=True)
     for warm in (tiny, base, piper):
         warm.warm_up()
     t_start = time.perf_counter()

@@ -370,7 +370,9 @@ async def _main(
     engines = build_voice_engines(registry, warm_up=True)
     if not phrase_cache:
         engines.phrase_cache = None
-    script = _utterances(engines.tts)
+    from tts.piper import PiperTTS
+
+    script = _utterances(PiperTTS(registry, steady=True))  # the same caller audio every run
     events: list[Any] = []
     bus = MemoryBus()
 

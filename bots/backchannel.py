@@ -14,6 +14,11 @@ BACKCHANNELS_EN = frozenset(
 BACKCHANNELS_ZH = frozenset(
     {"嗯", "嗯嗯", "对", "对对", "好", "好的", "是", "是的", "哦", "噢", "啊", "行"}
 )
+# single listener words: any run of them ("oh uh-huh", "yeah okay yeah") is still a back-channel
+_LISTENER_WORDS_EN = frozenset(
+    {"uh", "huh", "uh-huh", "uhhuh", "mm", "mmm", "hmm", "mhm", "mm-hmm", "mm-hm", "um", "ah",
+     "oh", "aha", "ok", "okay", "yeah", "yes", "yep", "right", "sure", "alright"}
+)  # fmt: skip
 _STRIP = re.compile(r"[\s.,!?;:。，！？、…~\-]+")
 
 
@@ -23,6 +28,6 @@ def is_backchannel(text: str) -> bool:
     if not _STRIP.sub("", t):
         return True
     words = re.sub(r"[.,!?;:。，！？、…~]+", " ", t).split()
-    if " ".join(words) in BACKCHANNELS_EN:
+    if " ".join(words) in BACKCHANNELS_EN or all(w in _LISTENER_WORDS_EN for w in words):
         return True
     return _STRIP.sub("", t) in BACKCHANNELS_ZH

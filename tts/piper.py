@@ -26,9 +26,14 @@ from tts.sentences import split_sentences
 class PiperTTS:
     """Text-to-speech with a Piper voice from the model registry (default: en_US joe medium)."""
 
-    def __init__(self, registry: Registry, *, voice: str = "piper-joe-en-us") -> None:
+    def __init__(
+        self, registry: Registry, *, voice: str = "piper-joe-en-us", steady: bool = False
+    ) -> None:
+        """``steady`` turns Piper's generator noise off: the same text gives the same audio,
+        which tests and benchmarks need to be reproducible (a live bot keeps the noise)."""
         self.registry = registry
         self.voice_name = voice
+        self.steady = steady
         try:
             entry = registry.entry(voice)
             files = {f.path: registry.file_path(entry, f) for f in entry.files}
@@ -77,11 +82,14 @@ class PiperTTS:
         """Yield one PCM16 chunk per sentence (blocking; run it in a worker thread)."""
         if language and language.lower().split("-")[0] not in self.capabilities.languages:
             raise UnsupportedLanguage(f"voice {self.voice_name} cannot speak {language!r}")
+        from piper import SynthesisConfig
+
         voice = self.voice
         rate = self.capabilities.sample_rate_hz
+        config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if self.steady else None
         for piece in split_sentences(text):
             try:
-                chunks = list(voice.synthesize(piece))
+                chunks = list(voice.synthesize(piece, syn_config=config))
             except (RuntimeError, ValueError, KeyError) as e:
                 raise SynthesisFailed(f"voice {self.voice_name}: {e}") from e
             for chunk in chunks:

@@ -38,7 +38,7 @@ def _tts():  # type: ignore[no-untyped-def]
     from tts.piper import PiperTTS
 
     try:
-        tts = PiperTTS(Registry(CATALOG, models_dir=Path("var/models")))
+        tts = PiperTTS(Registry(CATALOG, models_dir=Path("var/models")), steady=True)
         tts.warm_up()
         return tts
     except (TTSError, ImportError):

@@ -30,7 +30,7 @@ def tiny_en(registry: Registry) -> FasterWhisperSTT:
 
 @pytest.fixture(scope="session")
 def piper(registry: Registry) -> PiperTTS:
-    return PiperTTS(registry)
+    return PiperTTS(registry, steady=True)
 
 
 @pytest.fixture(scope="session")

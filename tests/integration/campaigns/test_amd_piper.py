@@ -19,7 +19,7 @@ def test_accuracy_on_piper_clips() -> None:
     from tts.piper import PiperTTS
 
     try:
-        tts = PiperTTS(Registry(CATALOG, models_dir=Path("var/models")))
+        tts = PiperTTS(Registry(CATALOG, models_dir=Path("var/models")), steady=True)
         clips = make_clips(piper_synth(tts), per_text=1)
     except TTSError as e:
         pytest.skip(f"Piper voice unavailable: {e}")

@@ -36,12 +36,17 @@ def voice_engines():
 
 @pytest.fixture(scope="session")
 def say(voice_engines):
-    """Text → 16 kHz PCM16 speech (trimmed) from the Piper voice; cached per text."""
+    """Text → 16 kHz PCM16 speech (trimmed) from the Piper voice; cached per text.
+
+    The caller's voice is steady (no generator noise), so every run sends the same audio."""
+    from tts.piper import PiperTTS
+
+    caller_voice = PiperTTS(voice_engines.tts.registry, steady=True)
     cache: dict[str, bytes] = {}
 
     def synth(text: str) -> bytes:
         if text not in cache:
-            chunks = list(voice_engines.tts.synthesize_stream(text))
+            chunks = list(caller_voice.synthesize_stream(text))
             rate = chunks[0].sample_rate_hz
             x = np.frombuffer(b"".join(c.pcm16 for c in chunks), dtype="<i2")
             cache[text] = trim_silence(soxr.resample(x, rate, 16_000).astype("<i2").tobytes())

@@ -96,7 +96,8 @@ async def test_backchannel_keeps_the_bot_talking_and_barge_in_cuts_it(voice_serv
             if e.stage in ("barge_in", "turn_wait")
         ],
     )
-    assert len(log.replies) == 2 and log.replies[1].startswith("I have frozen your card")
+    assert len(log.replies) == 2, (log.transcripts, log.replies)
+    assert log.replies[1].startswith("I have frozen your card")
     full_reply_s = len(say(log.replies[0])) / 2 / 16_000
     first_reply_heard = log.turns[0].bot_audio_s + log.turns[1].bot_audio_s
     assert log.turns[1].bot_audio_s > 0.5  # playback went on after the uh-huh

@@ -57,7 +57,21 @@ def test_bad_faq_file_names_the_problem(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Uh-huh.", "uh huh", "Mm-hmm.", "OK.", "okay", "Yeah.", "嗯", "嗯。", "对对", "", " . "],
+    [
+        "Uh-huh.",
+        "uh huh",
+        "Mm-hmm.",
+        "OK.",
+        "okay",
+        "Yeah.",
+        "嗯",
+        "嗯。",
+        "对对",
+        "",
+        " . ",
+        "Oh, uh-huh.",
+        "Yeah, okay, yeah.",
+    ],
 )
 def test_backchannels(text: str) -> None:
     assert is_backchannel(text)
