@@ -45,6 +45,7 @@ from channels.agent_bridge import MediaBridges
 from channels.api import build_page_router as build_call_page_router
 from channels.api import build_router as build_voice_router
 from channels.audiosocket_server import serve_audiosocket
+from channels.twilio_stream import HandshakeSignature
 from core.api import auth_router, contacts_router, jobs_router, users_router
 from core.bus import open_bus
 from core.clock import Clock, SystemClock
@@ -287,7 +288,16 @@ def _include_area_routers(app: FastAPI, campaigns: object | None) -> None:
     async def voice_factory(session: object) -> object:
         return await app.state.voice_factory(session)
 
-    app.include_router(build_voice_router(voice_factory=voice_factory), prefix=API_PREFIX)
+    settings: Settings = app.state.settings
+    twilio_token = (
+        settings.voice.twilio_auth_token.get_secret_value()
+        or settings.campaigns.twilio_auth_token.get_secret_value()
+    )
+    signed = HandshakeSignature(twilio_token, settings.voice.public_ws_url)
+    app.include_router(
+        build_voice_router(voice_factory=voice_factory, twilio_signature=signed),
+        prefix=API_PREFIX,
+    )
     app.include_router(build_call_page_router(ws_path=f"{API_PREFIX}/voice/browser"))
     app.include_router(build_channel_router())
     app.include_router(build_bots_router(), prefix=API_PREFIX)

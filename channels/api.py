@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+import structlog
 from fastapi import APIRouter, WebSocket
 from fastapi.params import Depends
 from fastapi.responses import FileResponse, HTMLResponse
@@ -20,8 +21,9 @@ from channels.browser import BrowserWire
 from channels.errors import ChannelError
 from channels.media import WireInput, WireOutput
 from channels.session import CallSession, VoiceFactory
-from channels.twilio_stream import TwilioWire
+from channels.twilio_stream import HandshakeSignature, TwilioWire
 
+log = structlog.get_logger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 LANGUAGES = {"en", "zh", "auto"}  # "auto": the bot detects the caller's language per turn
 
@@ -39,8 +41,16 @@ def _bridged(ws: WebSocket, factory: VoiceFactory) -> VoiceFactory:
     return bridges.wrap_factory(factory) if bridges is not None else factory
 
 
-def build_router(*, voice_factory: VoiceFactory, dependencies: Sequence[Depends] = ()) -> APIRouter:
-    """Websocket endpoints: ``/voice/browser`` (PCM16) and ``/voice/twilio`` (Media Streams)."""
+def build_router(
+    *,
+    voice_factory: VoiceFactory,
+    dependencies: Sequence[Depends] = (),
+    twilio_signature: HandshakeSignature | None = None,
+) -> APIRouter:
+    """Websocket endpoints: ``/voice/browser`` (PCM16) and ``/voice/twilio`` (Media Streams).
+
+    ``twilio_signature`` (with a token) refuses unsigned Media Streams handshakes with
+    close code 1008 before accepting them: a phone call costs money and carries a caller."""
     router = APIRouter(prefix="/voice", tags=["voice"], dependencies=list(dependencies))
 
     @router.websocket("/browser")
@@ -62,6 +72,12 @@ def build_router(*, voice_factory: VoiceFactory, dependencies: Sequence[Depends]
 
     @router.websocket("/twilio")
     async def twilio_call(ws: WebSocket) -> None:
+        if twilio_signature and not twilio_signature.allows(
+            str(ws.url), ws.headers.get("x-twilio-signature")
+        ):
+            log.warning("twilio_stream_refused", reason="bad or missing X-Twilio-Signature")
+            await ws.close(code=1008)
+            return
         await ws.accept()
         try:
             wire = await TwilioWire.accept(ws)

@@ -11,16 +11,42 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from channels import twilio_serializer as tw
 from channels.errors import WireFormatError
 from channels.media import AudioIn
+from core.twilio_signature import valid
 
 FRAME_BYTES_8K = 320  # 20 ms of PCM16 at 8 kHz
 MAX_BAD_MESSAGES = 50
+
+
+@dataclass(frozen=True)
+class HandshakeSignature:
+    """Refuses Media Streams handshakes not signed by our Twilio account.
+
+    Twilio signs the websocket URL it dialed (from the TwiML ``<Stream url>``); behind a TLS
+    proxy we see ``ws://`` and maybe another host, so the URL is tried as seen, as ``wss://``
+    and on ``public_ws_url``. Without a token every handshake is accepted (the demo)."""
+
+    auth_token: str
+    public_ws_url: str = ""
+
+    def urls(self, seen: str) -> list[str]:
+        parts = urlsplit(seen)
+        out = [seen, urlunsplit(parts._replace(scheme="wss"))]
+        if self.public_ws_url:
+            base = urlsplit(self.public_ws_url)
+            out.append(urlunsplit(parts._replace(scheme=base.scheme, netloc=base.netloc)))
+        return out
+
+    def allows(self, seen_url: str, given: str | None) -> bool:
+        return not self.auth_token or valid(self.auth_token, self.urls(seen_url), given)
 
 
 class TwilioWire:

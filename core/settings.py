@@ -73,6 +73,13 @@ class VoiceSettings(BaseModel):
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int = Field(default=9092, ge=0, le=65535, description="0 = off")
     announcement: bool = True
+    twilio_auth_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Checks X-Twilio-Signature on /voice/twilio; empty = campaigns' token",
+    )
+    public_ws_url: str = Field(
+        default="", description="wss://host as Twilio dials it, when behind a proxy"
+    )
 
 
 class BotsSettings(BaseModel):

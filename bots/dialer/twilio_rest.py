@@ -11,15 +11,13 @@ keyed by the auth token). Hang-up is ``POST Calls/{Sid}.json`` with ``Status=com
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from xml.sax.saxutils import quoteattr
 
 import httpx
 
 from bots.campaigns.errors import DialerError
 from bots.dialer.base import CallStatus, CallUpdate, DialRequest, UpdateHandler
+from core.twilio_signature import valid
 
 _STATUS: dict[str, CallStatus] = {
     "ringing": CallStatus.RINGING,
@@ -33,13 +31,6 @@ _STATUS: dict[str, CallStatus] = {
 }
 # REST error codes that mean "this number can never be called" (21211 invalid To, 21217).
 _INVALID_CODES = {21211, 21214, 21217, 21401, 13224}
-
-
-def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
-    """Twilio's request signature over the full URL and the sorted POST parameters."""
-    payload = url + "".join(k + params[k] for k in sorted(params))
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
 
 
 def stream_twiml(media_url: str, parameters: dict[str, str]) -> str:
@@ -139,7 +130,7 @@ class TwilioRestDialer:
             raise DialerError(f"hangup {call_id}: HTTP {r.status_code}")
 
     def verify(self, url: str, params: dict[str, str], sig: str | None) -> bool:
-        return bool(sig) and hmac.compare_digest(signature(self._token, url, params), sig or "")
+        return valid(self._token, [url], sig, params)
 
     async def handle_callback(self, params: dict[str, str], *, attempt_id: str | None) -> None:
         """Turn one status callback into a CallUpdate for the scheduler."""

@@ -19,9 +19,10 @@ from bots.campaigns import repo
 from bots.campaigns.api import build_webhook_router
 from bots.campaigns.contact_lists import parse_contact_list
 from bots.campaigns.runtime import DialerSettings, build_runtime
-from bots.dialer.twilio_rest import TwilioRestDialer, signature, stream_twiml
+from bots.dialer.twilio_rest import TwilioRestDialer, stream_twiml
 from core.clock import FrozenClock
 from core.store.tables.campaigns import CallAttemptRow, CampaignContactRow
+from core.twilio_signature import signature
 from tests.conftest import wait_for
 from tests.fakes.twilio_server import TwilioFake
 from tests.integration.campaigns.conftest import ScriptedRunner
