@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import json
 import socket
 import sys
@@ -324,6 +325,7 @@ def doctor() -> None:
 def bench(
     name: Annotated[str, typer.Argument(help=", ".join(BENCHMARKS))],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value")] = None,
+    calls: Annotated[int | None, typer.Option("--calls", help="concurrent calls/contacts")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = True,
 ) -> None:
     """Run a benchmark; prints one JSON object and writes bench/results/NAME.json."""
@@ -344,6 +346,11 @@ def bench(
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
+    if calls is not None:
+        if "calls" not in inspect.signature(module.run).parameters:
+            typer.echo(f"error: benchmark {name!r} takes no --calls", err=True)
+            raise typer.Exit(2)
+        params["calls"] = calls
     result = finish(name, module.run(**params))
     typer.echo(json.dumps(result, indent=2 if as_json else None, ensure_ascii=False))
 

@@ -270,6 +270,18 @@ async def _run_phase(
     return phase
 
 
+def _merge(phases: list[Phase]) -> Phase:
+    """Several rounds of the same phase as one (more turns → steadier percentiles)."""
+    return Phase(
+        phases[0].name,
+        logs=[log for p in phases for log in p.logs],
+        wall_s=sum(p.wall_s for p in phases),
+        cpu_s=sum(p.cpu_s for p in phases),
+        rss_base_mb=phases[0].rss_base_mb,
+        rss_peak_mb=max(p.rss_peak_mb for p in phases),
+    )
+
+
 def _summary(phase: Phase, calls: int, script: list[tuple[Utterance, bool]]) -> dict[str, Any]:
     lat, cuts, paused_turns, missing = [], 0, 0, 0
     for log in phase.logs:
@@ -355,11 +367,17 @@ def _free_port() -> int:
 
 
 async def _main(
-    calls: int, baseline: bool, sweep: tuple[int, ...], phrase_cache: bool
+    calls: int,
+    baseline: bool,
+    sweep: tuple[int, ...],
+    phrase_cache: bool,
+    rounds: int = 1,
+    early_judge_s: float | None = None,
 ) -> dict[str, Any]:
     import uvicorn
     from fastapi import FastAPI
 
+    from bots.turn_taking import TurnConfig
     from bots.voice_pipeline import VoiceConfig, build_voice_engines, make_voice_factory
     from channels.api import build_router
     from core.bus.memory import MemoryBus
@@ -386,7 +404,10 @@ async def _main(
         bus=bus,
         clock=SystemClock(),
         recordings_dir=None,
-        config=VoiceConfig(greeting=None),
+        config=VoiceConfig(
+            greeting=None,
+            turn=TurnConfig() if early_judge_s is None else TurnConfig(early_judge_s=early_judge_s),
+        ),
     )
     app = FastAPI()
     app.include_router(build_router(voice_factory=factory))
@@ -402,9 +423,11 @@ async def _main(
         ours: dict[str, Any] = {}
         for n in sorted({calls, *sweep}):
             events.clear()
-            phase = await _run_phase(
-                "hotline", f"ws://127.0.0.1:{port}/voice/browser", n, script, None
-            )
+            phases = [
+                await _run_phase("hotline", f"ws://127.0.0.1:{port}/voice/browser", n, script, None)
+                for _ in range(rounds if n == calls else 1)
+            ]
+            phase = _merge(phases)
             await asyncio.sleep(0.5)  # let the bus hand over the last trace events
             ours[str(n)] = {**_summary(phase, n, script), **_split(list(events))}
         result["hotline"] = ours
@@ -427,8 +450,13 @@ def run(
     sweep: tuple[int, ...] = (),
     phrase_cache: bool = True,
     write: bool = True,
+    rounds: int = 3,
+    early_judge_s: float | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark; ``sweep`` adds more concurrency levels for Hotline (e.g. (2, 4, 8))."""
+    """Run the benchmark; ``sweep`` adds more concurrency levels for Hotline (e.g. (2, 4, 8)).
+
+    ``rounds`` repeats the main level (more turns per percentile); ``early_judge_s``
+    overrides the turn-taking knob of that name (0 = judge at the VAD stop) for A/B runs."""
     import logging
 
     from loguru import logger
@@ -441,10 +469,14 @@ def run(
         "baseline": baseline,
         "sweep": list(sweep),
         "phrase_cache": phrase_cache,
+        "rounds": rounds,
+        "early_judge_s": early_judge_s,
         "pause_s": PAUSE_S,
         "script": [s[0] for s in SCRIPT],
     }
-    res = asyncio.run(_main(calls, baseline, tuple(sweep), phrase_cache))
+    res = asyncio.run(
+        _main(calls, baseline, tuple(sweep), phrase_cache, max(1, rounds), early_judge_s)
+    )
     ours = res["hotline"][str(calls)]
     metrics: dict[str, Any] = {**ours, "asr": res["asr"], "by_calls": res["hotline"]}
     ok = [

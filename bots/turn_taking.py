@@ -4,8 +4,12 @@ Why this shape (issue 4):
 - The VAD stop is short (0.2 s) so the turn can end early; smart-turn v3 then judges whether the
   words so far make a complete turn. Mid-sentence pauses (a card number read in groups) are
   "incomplete", so the turn waits up to ``max_pause_s`` more instead of being cut.
-- At the VAD stop the audio is announced (``SpeechPausedFrame``) so the STT stage can start
-  transcribing *while* smart-turn runs; most of Whisper's time then overlaps the turn decision.
+- The judgement starts *before* the VAD stop: once the caller has been quiet for
+  ``early_judge_s`` (0.1 s of the 0.2 s stop), the audio so far is announced
+  (``SpeechPausedFrame``) so STT transcribes it while smart-turn judges it. When the VAD stop
+  follows with no new speech, the verdict is (nearly) ready and the turn ends at once; if the
+  caller goes on, both are dropped. Whisper and smart-turn thus run inside the stop window
+  instead of after it.
 - Barge-in: when the caller starts talking over the bot, playback is *paused* at once (VAD start
   ≈ 0.15 s after onset + one 20 ms chunk in flight, so well under the 300 ms budget). If the
   overlap lasts longer than a back-channel can (``backchannel_max_s``) the bot is interrupted;
@@ -67,6 +71,7 @@ class TurnConfig:
     max_turn_s: float = 28.0  # Whisper reads ≤ 30 s; a monologue is cut into turns
     pre_speech_s: float = 0.3
     backchannel_max_s: float = 0.8
+    early_judge_s: float = 0.1  # quiet this long → start STT + smart-turn (0 = at the VAD stop)
 
 
 class TurnTaker(FrameProcessor):
@@ -111,6 +116,10 @@ class TurnTaker(FrameProcessor):
         self._guess: tuple[int, int, str] | None = None  # (turn, n_bytes, text) from STT
         self._guess_ready = asyncio.Event()
         self._end_after_bytes: int | None = None  # verdict given: end once this much silence
+        self._quiet_bytes = 0  # trailing non-speech inside the current speech (VAD STOPPING)
+        self._judged_len: int | None = None  # turn audio length STT + smart-turn were given
+        self._judged_end_mono = 0.0
+        self._ready: tuple[int, int, str | None] | None = None  # (turn, n_bytes, text): complete
 
     # -- frame handling -------------------------------------------------------------------
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
@@ -149,6 +158,7 @@ class TurnTaker(FrameProcessor):
             await self._speech_stopped()
         elif self._in_speech:
             self._speech_bytes += len(pcm)
+            await self._track_quiet(state, len(pcm))
             await self._check_overlap_and_length()
         elif self._paused:
             self._pause_bytes += len(pcm)
@@ -164,14 +174,44 @@ class TurnTaker(FrameProcessor):
         while self._pre and self._pre_bytes - len(self._pre[0]) >= keep:
             self._pre_bytes -= len(self._pre.popleft())
 
+    async def _track_quiet(self, state: VADState, n: int) -> None:
+        """Start judging early in the VAD's stop window; drop that judgement if speech goes on."""
+        if state == VADState.STOPPING:
+            self._quiet_bytes += n
+            early = self.cfg.early_judge_s * _BYTES_PER_S
+            if self._judged_len is None and early and self._quiet_bytes >= early:
+                self._judged_end_mono = time.monotonic() - self._quiet_bytes / _BYTES_PER_S
+                await self._start_judging(bytes(self._turn_audio), self._judged_end_mono)
+        elif self._quiet_bytes:
+            self._quiet_bytes = 0
+            if self._judged_len is not None:
+                await self._drop_judgement()
+
+    async def _start_judging(self, audio: bytes, speech_end_mono: float) -> None:
+        self._judged_len = len(audio)
+        self._ready = None
+        self._guess_ready.clear()
+        await self.push_frame(
+            SpeechPausedFrame(turn=self.turn, pcm16=audio, speech_end_mono=speech_end_mono)
+        )
+        self._verdict_task = self.create_task(self._judge(self.turn, audio))
+
+    async def _drop_judgement(self) -> None:
+        self._judged_len = None
+        self._ready = None
+        await self._cancel_verdict()
+        await self.push_frame(SpeechResumedFrame(turn=self.turn))
+
     async def _speech_started(self) -> None:
         self._in_speech = True
+        self._quiet_bytes = 0
         if self._paused:  # the caller only paused mid-turn: same turn goes on
             self._paused = False
             self._end_after_bytes = None
-            await self._cancel_verdict()
-            await self.push_frame(SpeechResumedFrame(turn=self.turn))
+            await self._drop_judgement()
             return
+        self._judged_len = None
+        self._ready = None
         self.turn += 1
         self._turn_audio = bytearray(b"".join(self._pre))
         self._pre.clear()
@@ -195,29 +235,49 @@ class TurnTaker(FrameProcessor):
         self._in_speech = False
         self._paused = True
         self._pause_bytes = int(self.cfg.vad_stop_s * _BYTES_PER_S)
+        self._end_after_bytes = None
+        self._quiet_bytes = 0
+        await self.push_frame(UserStoppedSpeakingFrame())
+        if self._judged_len is not None:  # judged early on this very audio: no second run
+            self._paused_len = self._judged_len
+            self._speech_end_mono = self._judged_end_mono
+            self._judged_len = None
+            await self._apply_verdict()
+            return
         # the caller stopped talking vad_stop_s ago (audio time ≈ wall time on a live call)
         self._speech_end_mono = time.monotonic() - self.cfg.vad_stop_s
-        await self.push_frame(UserStoppedSpeakingFrame())
         audio = bytes(self._turn_audio)
         self._paused_len = len(audio)
-        self._end_after_bytes = None
-        self._guess_ready.clear()
-        await self.push_frame(
-            SpeechPausedFrame(turn=self.turn, pcm16=audio, speech_end_mono=self._speech_end_mono)
-        )
-        self._verdict_task = self.create_task(self._judge(self.turn, audio))
+        await self._start_judging(audio, self._speech_end_mono)
+        self._judged_len = None
+
+    def _current(self, turn: int, n_bytes: int) -> bool:
+        """Is the judged audio still the whole turn so far (no speech since)?"""
+        if self.turn != turn:
+            return False
+        if self._paused:
+            return self._paused_len == n_bytes
+        return self._judged_len == n_bytes
 
     async def _judge(self, turn: int, audio: bytes) -> None:
         t0 = time.monotonic()
         f32 = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768.0
         p = await asyncio.to_thread(self.smart_turn.predict, f32)
         self.trace.stage("smart_turn", started_mono=t0, turn=turn, detail=f"p={p:.2f}")
-        if not (self._paused and self.turn == turn and p >= self.cfg.smart_turn_threshold):
-            return
+        if not (self._current(turn, len(audio)) and p >= self.cfg.smart_turn_threshold):
+            return  # incomplete: the turn ends after max_pause_s unless the caller goes on
         text = await self._speculative_text(turn, len(audio))
-        if not (self._paused and self.turn == turn):
+        if not self._current(turn, len(audio)):
             return
         self._verdict_task = None
+        self._ready = (turn, len(audio), text)
+        await self._apply_verdict()
+
+    async def _apply_verdict(self) -> None:
+        """End the turn on a "complete" verdict once the VAD has stopped (or wait longer)."""
+        if not (self._paused and self._ready and self._current(*self._ready[:2])):
+            return
+        text = self._ready[2]
         if text is None or looks_unfinished(text):
             # e.g. "my card number is 4532,", or no transcript yet (an overloaded box): wait
             # for a longer silence (ends in _on_audio) rather than risk cutting the caller
@@ -244,6 +304,8 @@ class TurnTaker(FrameProcessor):
 
     async def _end_turn(self, reason: str) -> None:
         await self._cancel_verdict()
+        self._ready = None
+        self._judged_len = None
         if self._paused:  # the silence after the pause is not part of the turn
             del self._turn_audio[self._paused_len :]
         self._paused = False
