@@ -31,6 +31,7 @@ from routing.schemas import (
     ConferenceIn,
     ControlOut,
     LiveStats,
+    MessageIn,
     MonitorIn,
     MuteIn,
     StateChange,
@@ -241,6 +242,23 @@ async def hang_up(
 ) -> ControlOut:
     """End the contact (call or chat): the agent goes to wrap-up."""
     return _out(await control.hang_up(acting_for(principal, agent_id), contact_id))
+
+
+@router.post(
+    "/agents/{agent_id}/contacts/{contact_id}/messages",
+    response_model=ControlOut,
+    dependencies=[AGENTS],
+)
+async def send_message(
+    agent_id: str,
+    contact_id: str,
+    body: MessageIn,
+    principal: CurrentPrincipal,
+    control: ControlDep,
+) -> ControlOut:
+    """Write to the chat customer (only the agent on the chat, or a supervisor for them)."""
+    aid = acting_for(principal, agent_id)
+    return _out(await control.send_message(aid, contact_id, body.text))
 
 
 @router.post("/agents/{agent_id}/wrap-up", response_model=WrapUpOut, dependencies=[AGENTS])

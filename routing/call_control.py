@@ -27,8 +27,10 @@ from typing import Literal
 import phonenumbers
 import structlog
 
+from core.bus.base import Bus
 from core.clock import Clock
-from core.domain import AgentStatus, Channel
+from core.domain import AgentStatus, Channel, Speaker
+from core.events import TranscriptFinal
 from routing.errors import (
     InvalidTransition,
     RoutingError,
@@ -92,9 +94,17 @@ Listener = Callable[[ControlState], Awaitable[None]]
 class CallControl:
     """Per-contact call-control state on top of the routing service."""
 
-    def __init__(self, *, routing: RoutingService, clock: Clock, region: str = "US"):
+    def __init__(
+        self,
+        *,
+        routing: RoutingService,
+        clock: Clock,
+        region: str = "US",
+        bus: Bus | None = None,
+    ):
         self._routing = routing
         self._clock = clock
+        self._bus = bus
         self._region = region
         self.states: dict[str, ControlState] = {}
         self.listeners: list[Listener] = []
@@ -203,6 +213,28 @@ class CallControl:
         await self._routing.end_contact(agent_id, contact_id)
         st.ended = "hangup"
         return await self._changed(st)
+
+    async def send_message(self, agent_id: str, contact_id: str, text: str) -> ControlState:
+        """The agent writes to a chat customer. It is published as the agent's transcript
+        line, so the chat channel delivers it and the timeline, QA and assist see it like
+        speech on a call."""
+        st = self.owned(agent_id, contact_id)
+        if st.channel != Channel.CHAT:
+            raise InvalidTransition("messages can only be sent on a chat; this is a call")
+        text = text.strip()
+        if not text:
+            raise RoutingError("an empty message", code="invalid_input")
+        if self._bus is None:
+            raise RoutingError("chat messages need the bus", code="unavailable")
+        await self._bus.publish(
+            TranscriptFinal(
+                contact_id=contact_id,
+                at=self._clock.now(),
+                speaker=Speaker.AGENT,
+                text=text,
+            )
+        )
+        return st
 
     async def monitor(self, supervisor: str, contact_id: str, mode: str | None) -> ControlState:
         """Listen / whisper (to the agent only) / barge (to both); ``None`` stops."""

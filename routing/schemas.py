@@ -35,6 +35,12 @@ class MuteIn(_In):
     on: bool = True
 
 
+class MessageIn(_In):
+    """A line the agent types into a chat."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
 class WrapUpIn(_In):
     disposition: str = Field(min_length=1, max_length=64)
     notes: str = Field(default="", max_length=4000)

@@ -129,6 +129,9 @@ async def wire_chat_bot(app) -> None:  # type: ignore[no-untyped-def]
     )
     if "/webhooks/rest/webhook" not in {p for p, _ in iter_routes(app)}:
         app.include_router(build_channel_router())
+    from app import wire_agent_chat
+
+    wire_agent_chat(app)
 
 
 def build_app(settings, seeded_sqlite, voice_factory=None):  # type: ignore[no-untyped-def]
@@ -306,7 +309,9 @@ async def test_a_closed_agent_browser_requeues_the_call(server, tmp_path) -> Non
             await browser.close()
 
 
-async def test_chat_handoff_pops_on_the_agent_desktop(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_handoff_the_agent_and_the_customer_write_to_each_other(
+    server, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         pytest.skip("chromium not installed (apt-get install -y chromium)")
     from playwright.async_api import async_playwright
@@ -333,6 +338,28 @@ async def test_chat_handoff_pops_on_the_agent_desktop(server, tmp_path) -> None:
             await desk.click("#btn-accept")
             await desk.locator("#contact").wait_for(state="visible")
             assert await desk.locator("#softphone").is_hidden()  # no softphone on a chat
+
+            # the customer is told a person joined; the agent writes, the widget shows it
+            await chat.get_by_text("A colleague has joined").wait_for(timeout=15_000)
+            await desk.fill("#chat-input", "Hello, this is Anna from billing.")
+            await desk.click("#btn-chat-send")
+            await chat.locator(".hl-agent", has_text="Anna from billing").wait_for(timeout=15_000)
+            await desk.locator("#transcript .line.agent", has_text="Anna").wait_for(timeout=10_000)
+
+            # the customer's answer reaches the agent, and the bot stays out of it
+            bot_lines = await chat.locator(".hl-msg.hl-bot").count()
+            await chat.fill(".hl-form input", "I was charged twice for coffee.")
+            await chat.click(".hl-form button")
+            await desk.locator("#transcript .line.customer", has_text="charged twice").wait_for(
+                timeout=10_000
+            )
+            await chat.wait_for_timeout(2500)  # one poll later: still no bot answer
+            assert await chat.locator(".hl-msg.hl-bot").count() == bot_lines
+
+            # the agent closes the chat: the customer is told, the agent goes to wrap-up
+            await desk.click("#btn-hangup")
+            await desk.locator("#wrapup").wait_for(state="visible", timeout=10_000)
+            await chat.get_by_text("closed the chat").wait_for(timeout=15_000)
         finally:
             await customer_browser.close()
             await browser.close()

@@ -157,6 +157,7 @@
     renderPacket(c.packet);
     loadCustomer(c.contact_id);
     loadTimeline(c.contact_id);
+    $("chat-form").hidden = c.channel !== "chat" || !!c.guest;  // agents type into chats
     if (c.channel !== "chat") startPhone(c.contact_id);
     document.dispatchEvent(new CustomEvent("hotline:contact", { detail: c }));  // assist sidebar hook
   }
@@ -301,6 +302,13 @@
     call("POST", contactPath("transfer"), {
       kind: $("transfer-kind").value, target: $("transfer-target").value, mode: $("transfer-mode").value,
     }).then(applyControl).catch(() => {});
+  });
+  $("chat-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = $("chat-input").value.trim();
+    if (!text || !current) return;
+    // the line comes back on the live socket as the agent's transcript line
+    call("POST", contactPath("messages"), { text }).then(() => { $("chat-input").value = ""; }).catch(() => {});
   });
   $("wrapup-form").addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -41,6 +41,7 @@
     ".hl-log{flex:1;overflow-y:auto;padding:8px}" +
     ".hl-msg{margin:6px 0;padding:7px 10px;border-radius:8px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}" +
     ".hl-user{background:#dbeafe;margin-left:auto}.hl-bot{background:#f1f1f4}" +
+    ".hl-agent{background:#dcfce7;border-left:3px solid #16a34a}" +
     ".hl-buttons button{margin:2px 4px 2px 0;padding:4px 8px;border:1px solid #1f4e79;background:#fff;border-radius:12px;cursor:pointer}" +
     ".hl-form{display:flex;border-top:1px solid #ccd}.hl-form input{flex:1;border:0;padding:10px}.hl-form button{border:0;background:#1f4e79;color:#fff;padding:0 14px}" +
     ".hl-toggle{float:right;padding:10px 16px;border-radius:20px;border:0;background:#1f4e79;color:#fff;cursor:pointer}";
@@ -70,7 +71,8 @@
   root.appendChild(panel);
 
   function add(text, who) {
-    var m = el("div", "hl-msg " + (who === "user" ? "hl-user" : "hl-bot"), text);
+    var cls = who === "user" ? "hl-user" : who === "agent" ? "hl-bot hl-agent" : "hl-bot";
+    var m = el("div", "hl-msg " + cls, text);
     m.dataset.who = who;
     log.appendChild(m);
     log.scrollTop = log.scrollHeight;
@@ -79,7 +81,7 @@
 
   function showReplies(replies) {
     (replies || []).forEach(function (r) {
-      if (r.text) add(String(r.text), "bot");
+      if (r.text) add(String(r.text), r.from === "agent" ? "agent" : "bot");
       if (r.buttons && r.buttons.length) {
         var box = el("div", "hl-buttons");
         r.buttons.forEach(function (b) {
@@ -131,7 +133,7 @@
   function mount() {
     document.body.appendChild(root);
     if (startOpen) root.classList.add("open");
-    window.setInterval(poll, 5000);
+    window.setInterval(poll, 2000);  // agent messages and hand-backs arrive between turns
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
   window.HotlineChat = { sender: sender, send: post };

@@ -302,3 +302,32 @@ async def test_a_reload_within_grace_keeps_the_agent(env) -> None:
     assert hub._pending_disconnects == {}
     assert svc.agents["a1"].state is S.BUSY
     await hub.close()
+
+
+async def test_agent_chat_messages_are_published_as_agent_lines(env) -> None:
+    svc, _control, clock, bus = env
+    control = CallControl(routing=svc, clock=clock, bus=bus)
+    lines: list[TranscriptFinal] = []
+
+    async def keep(e) -> None:  # type: ignore[no-untyped-def]
+        lines.append(e)
+
+    bus.subscribe("t", keep, types=["transcript.final"])
+    await connected(svc, "chat1", Channel.CHAT)
+    await control.send_message("a1", "chat1", "  Hello, this is Anna.  ")
+    await bus.drain()
+    assert [(e.contact_id, e.speaker, e.text) for e in lines] == [
+        ("chat1", Speaker.AGENT, "Hello, this is Anna.")
+    ]
+    with pytest.raises(UnknownContact):
+        await control.send_message("a2", "chat1", "not mine")
+    with pytest.raises(RoutingError, match="empty"):
+        await control.send_message("a1", "chat1", "   ")
+
+
+async def test_agent_messages_are_refused_on_a_call(env) -> None:
+    svc, _control, clock, bus = env
+    control = CallControl(routing=svc, clock=clock, bus=bus)
+    await connected(svc, "call1", Channel.VOICE)
+    with pytest.raises(InvalidTransition, match="only be sent on a chat"):
+        await control.send_message("a1", "call1", "hello")
