@@ -251,6 +251,21 @@ def _port_open(host: str, port: int) -> bool:
 
 
 @app.command()
+def mask(
+    text: Annotated[list[str] | None, typer.Argument(help="Text; none = stdin")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='{"text","masked"} per line')] = False,
+) -> None:
+    """Mask cards (Luhn), Chinese ID numbers, phones and e-mails, one line per input line."""
+    from core.masking import mask_text
+
+    lines = [" ".join(text)] if text else [line.rstrip("\n") for line in sys.stdin]
+    for line in lines:
+        masked = mask_text(line)
+        out = {"text": line, "masked": masked} if as_json else masked
+        typer.echo(json.dumps(out, ensure_ascii=False) if as_json else out)
+
+
+@app.command()
 def doctor() -> None:
     """Check Python, models, database, bus and optional services; print fixes."""
     rows: list[tuple[str, bool, str, bool]] = []  # check, ok, fix, required

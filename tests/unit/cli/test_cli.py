@@ -65,3 +65,20 @@ def test_malformed_config_file(tmp_path: Path) -> None:
     cfg.write_text("port: [1,\n")
     out = hotline("migrate", env={"HOTLINE_CONFIG": str(cfg)})
     assert out.returncode == 2 and "h.yaml line" in out.stderr and "invalid YAML" in out.stderr
+
+
+def test_mask_text_and_stdin() -> None:
+    out = hotline("mask", "card 4111 1111 1111 1111 and id 11010519491231002X")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "card ************1111 and id 110105********002X"
+    piped = subprocess.run(
+        [sys.executable, "-m", "cli", "mask", "--json"],
+        cwd=ROOT,
+        input="mail bob@example.com\nno pii here\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [line["masked"] for line in lines] == ["mail b***@example.com", "no pii here"]
