@@ -13,7 +13,7 @@ pages that care:
 
 Handoff packets are cached per contact (bounded) so an offer can carry the packet even
 though ``routing.assigned`` comes after ``handoff.requested``. SL/abandon counters are
-per UTC day, in memory (reset on restart; the store's ``routing_decisions`` has the truth).
+per UTC day, kept in memory and rebuilt from the store at start-up (:meth:`LiveHub.restore`).
 
 A page that goes away is forgotten; when an agent's *last* desktop connection has been
 gone for ``grace_s`` (a reload comes back sooner), :meth:`RoutingService.disconnect`
@@ -27,10 +27,12 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.bus.base import Bus
 from core.clock import Clock
@@ -44,6 +46,7 @@ from core.events import (
     RoutingQueued,
     TranscriptFinal,
 )
+from core.store.tables.routing import AgentStateHistoryRow, QueuedContactRow
 from routing.call_control import ControlState
 from routing.service import RoutingService
 
@@ -87,6 +90,11 @@ class DayCounters:
     counted: set[str] = field(default_factory=set)
 
 
+def _aware(at: datetime) -> datetime:
+    """SQLite hands datetimes back naive (stored as UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 class LiveHub:
     """Bus → pages. ``attach`` subscribes; ``run`` pushes stats; ``connect`` registers a page."""
 
@@ -120,6 +128,53 @@ class LiveHub:
     # -- wiring --------------------------------------------------------------------------
     def attach(self) -> None:
         self.bus.subscribe("routing-live", self.on_event, types=LIVE_TYPES)
+
+    async def restore(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Rebuild today's counters from the store, so a restart does not zero the
+        supervisor's SL and abandons: answers are the first ``busy`` on each contact in
+        the agent-state history, abandons the contacts that left the queue unanswered."""
+        now = self.clock.now()
+        start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+        c = DayCounters(day=now.date())
+        async with sessions() as s:
+            answers = await s.execute(
+                select(AgentStateHistoryRow.contact_id, func.min(AgentStateHistoryRow.at))
+                .where(
+                    AgentStateHistoryRow.state == AgentStatus.BUSY.value,
+                    AgentStateHistoryRow.contact_id.is_not(None),
+                    AgentStateHistoryRow.at >= start,
+                )
+                .group_by(AgentStateHistoryRow.contact_id)
+            )
+            first_busy = {cid: at for cid, at in answers.all()}
+            rows = await s.execute(
+                select(
+                    QueuedContactRow.contact_id,
+                    QueuedContactRow.queue_id,
+                    QueuedContactRow.enqueued_at,
+                    QueuedContactRow.status,
+                    QueuedContactRow.updated_at,
+                ).where(
+                    (QueuedContactRow.contact_id.in_(first_busy))
+                    | (
+                        (QueuedContactRow.status == "abandoned")
+                        & (QueuedContactRow.updated_at >= start)
+                    )
+                )
+            )
+            for cid, q, enqueued_at, status, _updated in rows.all():
+                if status == "abandoned" and cid not in first_busy:
+                    c.abandoned[q] = c.abandoned.get(q, 0) + 1
+                    continue
+                c.counted.add(cid)
+                c.answered[q] = c.answered.get(q, 0) + 1
+                limit = self.routing.queues[q].sl_threshold_s if q in self.routing.queues else 20.0
+                if (_aware(first_busy[cid]) - _aware(enqueued_at)).total_seconds() <= limit:
+                    c.within_sl[q] = c.within_sl.get(q, 0) + 1
+        self._counters = c
+        for cid, entry in self.routing.entries.items():
+            if entry.status in ("waiting", "offered"):
+                self._queued_at[cid] = entry.contact.queue_id
 
     async def connect(self, user: str, send: Send, *, supervisor: bool) -> Client:
         client = Client(user, send, supervisor)
