@@ -13,10 +13,8 @@ channels' browser wire and /call page, the media bridge, and Chromium with fake 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import shutil
-import socket
 import wave
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from core.domain import Speaker
 from core.events import HandoffRequested, TranscriptFinal
 from tests.conftest import wait_for
 from tests.integration.voice.conftest import say, voice_engines  # noqa: F401
+from tests.live_server import serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,12 +40,6 @@ PACKET = {
     "queue": "billing",
     "language": "en",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_tone(path: Path, hz: float, seconds: float = 3.0, rate: int = 48_000) -> None:
@@ -149,22 +142,6 @@ def build_app(settings, seeded_sqlite, voice_factory=None):  # type: ignore[no-u
     routes = [*build_router(voice_factory=factory).routes, *build_page_router().routes]
     app.router.routes[:0] = routes
     return app, passwords
-
-
-@contextlib.asynccontextmanager
-async def serving(app):  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    serve = asyncio.create_task(srv.serve())
-    await wait_for(lambda: srv.started, timeout=30)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(serve, 30)
 
 
 @pytest.fixture

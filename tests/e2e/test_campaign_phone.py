@@ -6,30 +6,22 @@ attempt is recorded as a promise to pay."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bots.campaigns.api import build_page_router, build_router
 from bots.campaigns.runtime import build_runtime
 from core.store.tables.base import Base
 from core.store.tables.campaigns import CAMPAIGN_TABLES
 from tests.conftest import wait_for
+from tests.live_server import serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = "+12127360100"
 ALWAYS = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59:59"}]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tts():  # type: ignore[no-untyped-def]
@@ -68,13 +60,12 @@ async def test_test_phone_answers_and_hears_the_reminder(settings) -> None:  # t
     runtime = build_runtime(sessions=store.sessions, clock=app.state.clock, tts=tts)
     app.include_router(build_router(runtime), prefix="/api/v1")
     app.include_router(build_page_router())
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    serve = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
     try:
-        await wait_for(lambda: server.started, timeout=30)
-        async with async_playwright() as p, httpx.AsyncClient(base_url=base) as http:
+        async with (
+            serving(app) as base,
+            async_playwright() as p,
+            httpx.AsyncClient(base_url=base) as http,
+        ):
             r = await http.post(
                 "/api/v1/auth/login",
                 json={"username": "campaigns", "password": passwords["campaigns"]},
@@ -177,7 +168,4 @@ async def test_test_phone_answers_and_hears_the_reminder(settings) -> None:  # t
                 await browser.close()
     finally:
         await runtime.stop()
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serve
         await store.close()

@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
-import threading
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,17 +18,12 @@ from core.settings import Settings
 from core.store import open_store
 from core.store.tables.qa import QaOverride
 from tests.integration.qa.review_seed import light_settings, seed_scored_contact
+from tests.live_server import serving_in_thread
 
 pytestmark = [pytest.mark.e2e]
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 COMMENT = "Greeting was given on the IVR leg before the agent joined"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _write_silence(path: Path, seconds: float = 70.0, rate: int = 8000) -> None:
@@ -82,8 +74,6 @@ async def _overrides(url: str, score_id: str) -> list[tuple[str, str, str, str, 
 @pytest.fixture
 def live_app(settings: Settings, seeded_sqlite) -> Iterator[tuple]:  # type: ignore[no-untyped-def]
     """The real app (no models) on a copy of the seeded store, served by uvicorn in a thread."""
-    import uvicorn
-
     from app import create_app
 
     if not CHROMIUM.exists():
@@ -94,21 +84,8 @@ def live_app(settings: Settings, seeded_sqlite) -> Iterator[tuple]:  # type: ign
     recording = settings.data_dir / "recordings" / "c-rude.wav"
     _write_silence(recording)
     ids = asyncio.run(_seed(s.database_url, recording))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(s), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-qa", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:  # a condition with a generous deadline, not a settle-sleep
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", passwords, ids, s.database_url
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serving_in_thread(create_app(s)) as base:
+        yield base, passwords, ids, s.database_url
 
 
 def test_analyst_overrides_an_item_with_a_comment(live_app) -> None:  # type: ignore[no-untyped-def]

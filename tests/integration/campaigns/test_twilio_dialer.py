@@ -7,11 +7,8 @@ callback (bad signature) is refused.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -23,10 +20,10 @@ from bots.dialer.twilio_rest import TwilioRestDialer, stream_twiml
 from core.clock import FrozenClock
 from core.store.tables.campaigns import CallAttemptRow, CampaignContactRow
 from core.twilio_signature import signature
-from tests.conftest import wait_for
 from tests.fakes.twilio_server import TwilioFake
 from tests.integration.campaigns.conftest import ScriptedRunner
 from tests.integration.campaigns.test_campaign_run import SETTINGS, START
+from tests.live_server import free_port, serving
 
 SCRIPT = {
     "+12127360001": "answer",
@@ -35,12 +32,6 @@ SCRIPT = {
     "+12127360004": "no_answer",
     "+12127360005": "invalid",
 }
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_signature_matches_twilio_reference() -> None:
@@ -67,7 +58,7 @@ def test_twiml_escapes_parameters() -> None:
 
 async def test_campaign_over_twilio_fake(cstore) -> None:  # type: ignore[no-untyped-def]
     clock = FrozenClock(START)
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     async with TwilioFake(SCRIPT) as fake:
         dialer = TwilioRestDialer(
@@ -88,76 +79,70 @@ async def test_campaign_over_twilio_fake(cstore) -> None:  # type: ignore[no-unt
         )
         app = FastAPI()
         app.include_router(build_webhook_router(runtime), prefix="/api/v1")
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        serve = asyncio.create_task(server.serve())
         try:
-            await wait_for(lambda: server.started)
-            parsed = parse_contact_list(("phone\n" + "\n".join(SCRIPT) + "\n").encode())
-            settings = {
-                **SETTINGS,
-                "pacing": {"mode": "progressive", "max_lines": 5, "bot_slots": 5},
-            }
-            async with cstore.sessions() as s, s.begin():
-                c = await repo.create_campaign(
-                    s, name="T", script={}, settings=settings, now=clock.now()
-                )
-                await repo.add_contacts(
-                    s, campaign_id=c.id, contacts=parsed.contacts, now=clock.now()
-                )
-                await repo.transition(s, campaign_id=c.id, action="launch", now=clock.now())
-            report = await runtime.scheduler.tick()
-            assert report.dialed == 5  # the invalid number is settled as invalid, not an error
-            assert report.dialer_errors == 1
+            async with serving(app, port=port):
+                parsed = parse_contact_list(("phone\n" + "\n".join(SCRIPT) + "\n").encode())
+                settings = {
+                    **SETTINGS,
+                    "pacing": {"mode": "progressive", "max_lines": 5, "bot_slots": 5},
+                }
+                async with cstore.sessions() as s, s.begin():
+                    c = await repo.create_campaign(
+                        s, name="T", script={}, settings=settings, now=clock.now()
+                    )
+                    await repo.add_contacts(
+                        s, campaign_id=c.id, contacts=parsed.contacts, now=clock.now()
+                    )
+                    await repo.transition(s, campaign_id=c.id, action="launch", now=clock.now())
+                report = await runtime.scheduler.tick()
+                assert report.dialed == 5  # the invalid number is settled as invalid, not an error
+                assert report.dialer_errors == 1
 
-            async def ended() -> int:
+                async def ended() -> int:
+                    async with cstore.sessions() as s:
+                        rows = (await s.execute(select(CallAttemptRow))).scalars().all()
+                    return sum(r.status == "ended" for r in rows)
+
+                n = 0
+                async with asyncio.timeout(20):
+                    while n < 5:
+                        n = await ended()
+                        await asyncio.sleep(0.02)
                 async with cstore.sessions() as s:
-                    rows = (await s.execute(select(CallAttemptRow))).scalars().all()
-                return sum(r.status == "ended" for r in rows)
-
-            n = 0
-            async with asyncio.timeout(20):
-                while n < 5:
-                    n = await ended()
-                    await asyncio.sleep(0.02)
-            async with cstore.sessions() as s:
-                contacts = {
-                    r.phone_e164: r for r in (await s.execute(select(CampaignContactRow))).scalars()
+                    contacts = {
+                        r.phone_e164: r
+                        for r in (await s.execute(select(CampaignContactRow))).scalars()
+                    }
+                    attempts = {
+                        a.contact_id: a for a in (await s.execute(select(CallAttemptRow))).scalars()
+                    }
+                disp = {p: attempts[c.id].disposition for p, c in contacts.items()}
+                assert disp == {
+                    "+12127360001": "answered_human",
+                    "+12127360002": "answered_human",
+                    "+12127360003": "busy",
+                    "+12127360004": "no_answer",
+                    "+12127360005": "invalid",
                 }
-                attempts = {
-                    a.contact_id: a for a in (await s.execute(select(CallAttemptRow))).scalars()
+                assert {c.phone_e164: c.answered_by for c in runner.calls} == {
+                    "+12127360001": "human",
+                    "+12127360002": "machine",
                 }
-            disp = {p: attempts[c.id].disposition for p, c in contacts.items()}
-            assert disp == {
-                "+12127360001": "answered_human",
-                "+12127360002": "answered_human",
-                "+12127360003": "busy",
-                "+12127360004": "no_answer",
-                "+12127360005": "invalid",
-            }
-            assert {c.phone_e164: c.answered_by for c in runner.calls} == {
-                "+12127360001": "human",
-                "+12127360002": "machine",
-            }
-            assert contacts["+12127360005"].status == "invalid"
-            create = fake.creates[0]
-            assert create["StatusCallbackEvent"] == [
-                "initiated",
-                "ringing",
-                "answered",
-                "completed",
-            ]
-            assert "<Stream" in create["Twiml"][0]
-            async with httpx.AsyncClient() as http:
-                r = await http.post(
-                    f"{base}/api/v1/campaigns/dialer/twilio/status",
-                    data={"CallSid": "CAx", "CallStatus": "busy"},
-                    headers={"X-Twilio-Signature": "forged"},
-                )
-                assert r.status_code == 403
+                assert contacts["+12127360005"].status == "invalid"
+                create = fake.creates[0]
+                assert create["StatusCallbackEvent"] == [
+                    "initiated",
+                    "ringing",
+                    "answered",
+                    "completed",
+                ]
+                assert "<Stream" in create["Twiml"][0]
+                async with httpx.AsyncClient() as http:
+                    r = await http.post(
+                        f"{base}/api/v1/campaigns/dialer/twilio/status",
+                        data={"CallSid": "CAx", "CallStatus": "busy"},
+                        headers={"X-Twilio-Signature": "forged"},
+                    )
+                    assert r.status_code == 403
         finally:
             await runtime.stop()
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await serve
