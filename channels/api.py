@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import structlog
@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from channels.browser import BrowserWire
 from channels.errors import ChannelError
-from channels.media import WireInput, WireOutput
+from channels.media import Wire, WireInput, WireOutput
 from channels.session import CallSession, VoiceFactory
 from channels.twilio_stream import HandshakeSignature, TwilioWire
 
@@ -46,11 +46,14 @@ def build_router(
     voice_factory: VoiceFactory,
     dependencies: Sequence[Depends] = (),
     twilio_signature: HandshakeSignature | None = None,
+    outbound_stream: Callable[[str, Wire], Awaitable[None]] | None = None,
 ) -> APIRouter:
     """Websocket endpoints: ``/voice/browser`` (PCM16) and ``/voice/twilio`` (Media Streams).
 
     ``twilio_signature`` (with a token) refuses unsigned Media Streams handshakes with
-    close code 1008 before accepting them: a phone call costs money and carries a caller."""
+    close code 1008 before accepting them: a phone call costs money and carries a caller.
+    ``outbound_stream(call_id, wire)`` takes the streams of our own campaign calls (their
+    TwiML carries an ``attempt_id`` parameter) instead of the inbound bot."""
     router = APIRouter(prefix="/voice", tags=["voice"], dependencies=list(dependencies))
 
     @router.websocket("/browser")
@@ -87,6 +90,12 @@ def build_router(
         if wire is None:
             return
         params = wire.start.custom_parameters
+        if params.get("attempt_id") and outbound_stream is not None:
+            try:  # a campaign call we placed: its script talks, not the inbound bot
+                await outbound_stream(wire.start.call_sid or params["attempt_id"], wire)
+            finally:
+                await wire.close()
+            return
         session = CallSession(
             contact_id=uuid.uuid4().hex,
             channel="twilio",

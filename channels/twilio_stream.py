@@ -9,6 +9,7 @@ bad packet); a wrong codec at ``start`` refuses the call.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class TwilioWire:
         self.stream_sid = start.stream_sid
         self.bad_messages = 0
         self.marks: list[str] = []
+        self.dtmf: asyncio.Queue[str] = asyncio.Queue()  # keypad digits, for campaign scripts
         self._out = bytearray()
         self._closed = False
 
@@ -99,6 +101,8 @@ class TwilioWire:
                 return None
             if isinstance(parsed, tw.Mark):
                 self.marks.append(parsed.name)
+            if isinstance(parsed, tw.Dtmf) and parsed.digit:
+                self.dtmf.put_nowait(parsed.digit)
 
     def _open(self) -> bool:
         return not self._closed and self.ws.application_state == WebSocketState.CONNECTED

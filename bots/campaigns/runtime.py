@@ -16,6 +16,7 @@ from bots.campaigns.scheduler import CallRunner, CampaignScheduler
 from bots.dialer.asterisk_ari import AriDialer
 from bots.dialer.base import Dialer
 from bots.dialer.browser_phone import BrowserPhoneHub, ScriptCallRunner, tts_synthesizer
+from bots.dialer.media_hub import TelephonyMediaHub
 from bots.dialer.twilio_rest import TwilioRestDialer
 from core.bus.base import Bus
 from core.clock import Clock
@@ -31,6 +32,7 @@ class CampaignRuntime:
     dialer: Dialer
     phones: BrowserPhoneHub | None = None
     settings: DialerSettings | None = None
+    media_hub: TelephonyMediaHub | None = None  # carrier media streams of answered calls
 
     async def start(self, *, background: bool = True) -> None:
         if isinstance(self.dialer, AriDialer):
@@ -71,21 +73,22 @@ def build_runtime(
                 account_sid=settings.twilio_account_sid,
                 auth_token=settings.twilio_auth_token.get_secret_value(),
                 status_callback_url=f"{base}/api/v1/campaigns/dialer/twilio/status",
-                media_stream_url=base.replace("http", "ws", 1) + "/voice/twilio",
+                media_stream_url=base.replace("http", "ws", 1) + "/api/v1/voice/twilio",
                 api_base=settings.twilio_api_base,
             )
         else:
             dialer = phones = BrowserPhoneHub()
     elif isinstance(dialer, BrowserPhoneHub):
         phones = dialer
-    if runner is None:
-        if phones is None:
-            raise ValueError(
-                "a telephony dialer needs a runner: the voice pipeline's campaign runner"
-            )
-        runner = ScriptCallRunner(
-            media=phones, synthesize=tts_synthesizer(tts) if tts is not None else None
-        )
+    media_hub: TelephonyMediaHub | None = None
+    synthesize = tts_synthesizer(tts) if tts is not None else None
+    if runner is None and phones is not None:
+        runner = ScriptCallRunner(media=phones, synthesize=synthesize)
+    elif runner is None:
+        # a carrier dialer: the answered call's media stream (channels hands it to the hub)
+        # hears the script, presses keys, and feeds answering-machine detection
+        media_hub = TelephonyMediaHub()
+        runner = ScriptCallRunner(media=media_hub, synthesize=synthesize, listen=media_hub.listen)
     scheduler = CampaignScheduler(
         sessions=sessions,
         dialer=dialer,
@@ -94,4 +97,6 @@ def build_runtime(
         bus=bus,
         poll_interval_s=settings.poll_interval_s,
     )
-    return CampaignRuntime(scheduler=scheduler, dialer=dialer, phones=phones, settings=settings)
+    return CampaignRuntime(
+        scheduler=scheduler, dialer=dialer, phones=phones, settings=settings, media_hub=media_hub
+    )

@@ -6,6 +6,12 @@ Call resource, then POSTs signed status callbacks (``X-Twilio-Signature``) to th
 ``POST Calls/{CallSid}.json Status=completed`` hangs up and sends ``completed``.
 Scripted per number: answer | answer_machine | busy | no_answer | invalid (400, code 21211) |
 error (500).
+
+With ``callees`` (number → :class:`Callee`), an answered call also opens the Media Streams
+websocket named in the call's TwiML ``<Connect><Stream>`` the way Twilio does (``connected``,
+``start`` with the ``<Parameter>``s and the CallSid, then 20 ms μ-law ``media`` frames in
+real time), records what the far end plays, and presses the callee's key once a message has
+finished playing.
 """
 
 from __future__ import annotations
@@ -14,12 +20,29 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
+import re
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 import httpx
+import websockets
 from aiohttp import web
+
+from channels.g711 import pcm16_to_ulaw, ulaw_to_pcm16
+
+
+@dataclass
+class Callee:
+    """Who picks up: what they say first (PCM16 8 kHz), the key they press, what they heard."""
+
+    says: bytes = b""
+    key: str | None = None
+    heard: bytearray = field(default_factory=bytearray)  # PCM16 8 kHz the far end played
+    pressed: list[str] = field(default_factory=list)
 
 
 def _sign(token: str, url: str, params: dict[str, str]) -> str:
@@ -37,7 +60,9 @@ class TwilioFake:
         default: str = "answer",
         account_sid: str = "AC" + "0" * 32,
         auth_token: str = "tok",
+        callees: dict[str, Callee] | None = None,
     ) -> None:
+        self.callees = dict(callees or {})
         self.script = dict(script or {})
         self.default = default
         self.account_sid = account_sid
@@ -99,6 +124,7 @@ class TwilioFake:
             "status": "queued",
             "callback": str(form.get("StatusCallback", "")),
             "amd": form.get("MachineDetection") == "Enable",
+            "twiml": str(form.get("Twiml", "")),
         }
         self.calls[sid] = call
         task = asyncio.create_task(self._play(call, outcome))
@@ -142,10 +168,70 @@ class TwilioFake:
             if call["amd"]:
                 extra["AnsweredBy"] = "machine_start" if outcome == "answer_machine" else "human"
             await self._callback(call, "in-progress", **extra)
+            callee = self.callees.get(call["to"])
+            if callee is not None and "<Stream" in call["twiml"]:
+                await self._stream(call, callee)
             return
         await self._callback(
             call, {"busy": "busy", "no_answer": "no-answer"}.get(outcome, "failed")
         )
+
+    async def _stream(self, call: dict[str, Any], callee: Callee) -> None:
+        """Twilio's side of a bidirectional Media Stream for one answered call."""
+        url = unescape(re.search(r'<Stream url="([^"]+)"', call["twiml"]).group(1))  # type: ignore[union-attr]
+        params = {
+            unescape(k): unescape(v)
+            for k, v in re.findall(r'<Parameter name="([^"]*)" value="([^"]*)"/>', call["twiml"])
+        }
+        sid = "MZ" + uuid.uuid4().hex
+        start = {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": sid,
+            "start": {
+                "accountSid": self.account_sid,
+                "streamSid": sid,
+                "callSid": call["sid"],
+                "tracks": ["inbound"],
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                "customParameters": params,
+            },
+        }
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"event": "connected", "protocol": "Call"}))
+            await ws.send(json.dumps(start))
+            loop = asyncio.get_running_loop()
+            last_audio = [0.0]
+
+            async def hear() -> None:
+                async for text in ws:
+                    msg = json.loads(text)
+                    if msg.get("event") == "media":
+                        callee.heard += ulaw_to_pcm16(base64.b64decode(msg["media"]["payload"]))
+                        last_audio[0] = loop.time()
+
+            listener = asyncio.create_task(hear())
+            audio = callee.says
+            n = 0
+            try:
+                while not listener.done() and call["status"] == "in-progress":
+                    frame = audio[n : n + 320] if n < len(audio) else b""
+                    frame = frame.ljust(320, b"\x00")
+                    n += 320
+                    payload = base64.b64encode(pcm16_to_ulaw(frame)).decode()
+                    media = {"event": "media", "streamSid": sid, "media": {"payload": payload}}
+                    await ws.send(json.dumps(media))
+                    quiet = loop.time() - last_audio[0]
+                    if callee.key and not callee.pressed and callee.heard and quiet > 0.6:
+                        callee.pressed.append(callee.key)  # the message ended: press the key
+                        dtmf = {"event": "dtmf", "streamSid": sid, "dtmf": {"digit": callee.key}}
+                        await ws.send(json.dumps(dtmf))
+                    await asyncio.sleep(0.02)
+                await ws.send(json.dumps({"event": "stop", "streamSid": sid}))
+            except websockets.ConnectionClosed:
+                pass
+            finally:
+                listener.cancel()
 
     async def _update(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
