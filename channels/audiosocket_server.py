@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from channels import audiosocket as fmt
 from channels.errors import UnsupportedMedia, WireFormatError
-from channels.media import AudioIn, WireInput, WireOutput
+from channels.media import AudioIn, Wire, WireInput, WireOutput
 from channels.session import CallSession, VoiceFactory
 
 READ_BYTES = 4096
+
+
+class Outbound(Protocol):
+    """Where streams of calls we placed go (the campaign media hub)."""
+
+    def claims(self, call_id: str) -> bool: ...
+
+    serve: Callable[[str, Wire], Awaitable[None]]
 
 
 class AudioSocketWire:
@@ -29,7 +39,7 @@ class AudioSocketWire:
         self.decoder = fmt.FrameDecoder()
         self.out_rate_hz = 8_000
         self.call_id: str | None = None
-        self.dtmf: list[str] = []
+        self.dtmf: asyncio.Queue[str] = asyncio.Queue()  # keypad digits, for campaign scripts
         self._pending: list[fmt.AudioSocketFrame] = []
         self._out = bytearray()
         self._closed = False
@@ -66,7 +76,7 @@ class AudioSocketWire:
                 self.out_rate_hz = rate
                 return AudioIn(frame.payload[: len(frame.payload) // 2 * 2], rate)
             if frame.kind == fmt.KIND_DTMF:
-                self.dtmf.append(frame.payload.decode("ascii", "replace"))
+                self.dtmf.put_nowait(frame.payload.decode("ascii", "replace"))
             elif frame.kind != fmt.KIND_UUID:
                 raise UnsupportedMedia(f"audiosocket: unsupported frame kind 0x{frame.kind:02x}")
 
@@ -100,12 +110,17 @@ async def handle_connection(
     *,
     voice_factory: VoiceFactory,
     language: str | None = "en",
+    outbound: Outbound | None = None,
 ) -> None:
     """Serve one AudioSocket call to its end (errors end this call only)."""
     wire = AudioSocketWire(reader, writer)
     try:
         call_id = await wire.handshake()
         if call_id is None:
+            return
+        if outbound is not None and outbound.claims(call_id.replace("-", "")):
+            # the media of a campaign call we placed (ARI external media): its script talks
+            await outbound.serve(call_id.replace("-", ""), wire)
             return
         session = CallSession(
             contact_id=call_id.replace("-", ""),
@@ -129,10 +144,14 @@ async def serve_audiosocket(
     *,
     voice_factory: VoiceFactory,
     language: str | None = "en",
+    outbound: Outbound | None = None,
 ) -> asyncio.Server:
-    """Start listening (returns the started ``asyncio.Server``; close it to stop)."""
+    """Start listening (returns the started ``asyncio.Server``; close it to stop).
+    ``outbound`` takes the streams of our own campaign calls (see bots.dialer.media_hub)."""
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await handle_connection(reader, writer, voice_factory=voice_factory, language=language)
+        await handle_connection(
+            reader, writer, voice_factory=voice_factory, language=language, outbound=outbound
+        )
 
     return await asyncio.start_server(on_connect, host, port)

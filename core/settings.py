@@ -97,6 +97,10 @@ class CampaignSettings(BaseModel):
     ari_password: SecretStr = SecretStr("")
     ari_app: str = "hotline"
     ari_endpoint: str = "PJSIP/{number}@trunk"
+    ari_media_host: str = Field(
+        default="127.0.0.1:9092",
+        description="host:port Asterisk streams answered calls to (our AudioSocket server)",
+    )
     twilio_api_base: str = "https://api.twilio.com"
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")

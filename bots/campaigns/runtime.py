@@ -58,14 +58,18 @@ def build_runtime(
     """Build dialer + runner + scheduler. ``tts`` (a TextToSpeech) voices the test phone."""
     settings = settings or DialerSettings()
     phones: BrowserPhoneHub | None = None
+    media_hub: TelephonyMediaHub | None = None
     if dialer is None:
         if settings.dialer == "ari":
+            media_hub = TelephonyMediaHub()
             dialer = AriDialer(
                 base_url=settings.ari_url,
                 username=settings.ari_username,
                 password=settings.ari_password.get_secret_value(),
                 app=settings.ari_app,
                 endpoint_template=settings.ari_endpoint,
+                media_host=settings.ari_media_host or None,
+                media_hub=media_hub,
             )
         elif settings.dialer == "twilio":
             base = settings.public_base_url.rstrip("/")
@@ -80,14 +84,15 @@ def build_runtime(
             dialer = phones = BrowserPhoneHub()
     elif isinstance(dialer, BrowserPhoneHub):
         phones = dialer
-    media_hub: TelephonyMediaHub | None = None
+    if isinstance(dialer, AriDialer) and dialer.media_hub is not None:
+        media_hub = dialer.media_hub
     synthesize = tts_synthesizer(tts) if tts is not None else None
     if runner is None and phones is not None:
         runner = ScriptCallRunner(media=phones, synthesize=synthesize)
     elif runner is None:
         # a carrier dialer: the answered call's media stream (channels hands it to the hub)
         # hears the script, presses keys, and feeds answering-machine detection
-        media_hub = TelephonyMediaHub()
+        media_hub = media_hub or TelephonyMediaHub()
         runner = ScriptCallRunner(media=media_hub, synthesize=synthesize, listen=media_hub.listen)
     scheduler = CampaignScheduler(
         sessions=sessions,

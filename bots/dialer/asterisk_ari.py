@@ -6,6 +6,12 @@ the call is originated straight into our Stasis application, so *answer* shows u
 cause (17 busy, 19/18 no answer, 1/28 invalid number …). The attempt id is used as the
 ``channelId``: Asterisk refuses a second channel with the same id, so a retried HTTP request
 can never ring the callee twice.
+
+Media: with ``media_host`` set, an answered channel is bridged to an ARI *external media*
+channel in AudioSocket encapsulation (``POST /ari/channels/externalMedia``, a mixing bridge,
+``addChannel``): Asterisk connects to our AudioSocket server with the call id as the UUID,
+and the campaign's media hub (``media_hub``, told with ``expect``) takes that stream, so the
+script talks on real phone calls.
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from typing import Any
 
 import aiohttp
 import structlog
 
 from bots.campaigns.errors import DialerError
-from bots.dialer.base import CallStatus, CallUpdate, DialRequest, UpdateHandler
+from bots.dialer.base import FINAL_STATUSES, CallStatus, CallUpdate, DialRequest, UpdateHandler
 
 log = structlog.get_logger("hotline.dialer.ari")
 
@@ -58,7 +65,14 @@ class AriDialer:
         app: str = "hotline",
         endpoint_template: str = "PJSIP/{number}@trunk",
         session: aiohttp.ClientSession | None = None,
+        media_host: str | None = None,
+        media_format: str = "slin16",
+        media_hub: Any | None = None,
     ) -> None:
+        self.media_host = media_host
+        self.media_format = media_format
+        self.media_hub = media_hub
+        self._media: dict[str, str] = {}  # callee channel -> its external media channel
         self.base_url = base_url.rstrip("/")
         self.app = app
         self.endpoint_template = endpoint_template
@@ -106,7 +120,10 @@ class AriDialer:
                         f"ARI originate to {request.to} refused: HTTP {r.status} {text[:200]}",
                         recoverable=r.status >= 500 or r.status == 409,
                     )
-                return str(json.loads(text)["id"])
+                cid = str(json.loads(text)["id"])
+                if self.media_hub is not None and self.media_host:
+                    self.media_hub.expect(cid)
+                return cid
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as e:
             raise DialerError(f"ARI originate to {request.to} failed: {e!r}") from e
 
@@ -144,9 +161,57 @@ class AriDialer:
             backoff = min(backoff * 2, 10.0)
 
     async def _on_event(self, event: dict[str, Any]) -> None:
+        cid = (event.get("channel") or {}).get("id")
+        if cid in self._media.values():
+            return  # our external media leg: not a call of its own
+        if event.get("type") == "StasisStart" and self.media_host and cid:
+            await self._attach_media(cid)
         update = parse_event(event, self._answered)
+        if update is not None and update.status in FINAL_STATUSES and cid:
+            self._media.pop(cid, None)
+            if self.media_hub is not None:
+                self.media_hub.forget(cid)
         if update is not None and self._handler is not None:
             await self._handler(update)
+
+    async def _attach_media(self, cid: str) -> None:
+        """Bridge the answered callee to an AudioSocket external-media leg (UUID = call id)."""
+        try:
+            media_uuid = str(uuid.UUID(hex=cid))
+        except ValueError:
+            media_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, cid))
+        media_id = f"{cid}-media"
+        self._media[cid] = media_id
+        try:
+            http = self._http()
+            async with http.post(
+                f"{self.base_url}/ari/channels/externalMedia",
+                params={
+                    "channelId": media_id,
+                    "app": self.app,
+                    "external_host": self.media_host or "",
+                    "format": self.media_format,
+                    "encapsulation": "audiosocket",
+                    "transport": "tcp",
+                    "data": media_uuid,
+                },
+                auth=self._auth,
+            ) as r:
+                r.raise_for_status()
+            async with http.post(
+                f"{self.base_url}/ari/bridges", params={"type": "mixing"}, auth=self._auth
+            ) as r:
+                r.raise_for_status()
+                bridge = str((await r.json())["id"])
+            async with http.post(
+                f"{self.base_url}/ari/bridges/{bridge}/addChannel",
+                params={"channel": f"{cid},{media_id}"},
+                auth=self._auth,
+            ) as r:
+                r.raise_for_status()
+        except (aiohttp.ClientError, KeyError, ValueError) as e:
+            # the call stays up; its script finds no media and ends as answered, not a crash
+            log.warning("ari.media_failed", channel=cid, error=repr(e))
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -13,7 +13,9 @@ campaign's :class:`ScriptCallRunner` talks to, exactly like the browser test pho
 - ``listen`` returns the first seconds of the callee's audio for answering-machine detection.
 
 The runner may start before the stream connects (status callback and websocket race), so
-every call waits up to ``connect_timeout_s`` for its stream.
+every call waits up to ``connect_timeout_s`` for its stream. The ARI dialer bridges answered
+channels to an AudioSocket stream whose UUID is the call id; it registers its calls with
+:meth:`expect` so the AudioSocket server can tell them (:meth:`claims`) from inbound calls.
 """
 
 from __future__ import annotations
@@ -51,6 +53,18 @@ class TelephonyMediaHub:
         self.max_heard_s = max_heard_s
         self._streams: dict[str, _Stream] = {}
         self._arrived: dict[str, asyncio.Event] = {}
+        self._expected: set[str] = set()
+
+    def expect(self, call_id: str) -> None:
+        """A call we placed whose media will come in as a stream (ARI → AudioSocket)."""
+        self._expected.add(call_id)
+
+    def forget(self, call_id: str) -> None:
+        self._expected.discard(call_id)
+
+    def claims(self, call_id: str) -> bool:
+        """Is this stream one of our campaign calls (not an inbound caller)?"""
+        return call_id in self._expected
 
     # -- the channel side --------------------------------------------------------------------
     async def serve(self, call_id: str, wire: Any) -> None:
@@ -59,15 +73,16 @@ class TelephonyMediaHub:
         self._streams[call_id] = stream
         self._arrival(call_id).set()
         log.info("campaigns.media_connected", call_id=call_id)
-        limit = int(self.max_heard_s * stream.rate_hz * 2)
         try:
             while (chunk := await wire.receive()) is not None:
                 pcm = chunk.pcm16
+                if not stream.heard:  # the callee's rate (AudioSocket: 8 or 16 kHz)
+                    stream.rate_hz = chunk.sample_rate_hz
                 if chunk.sample_rate_hz != stream.rate_hz:
                     x = np.frombuffer(pcm, dtype="<i2")
                     pcm = soxr.resample(x, chunk.sample_rate_hz, stream.rate_hz)
                     pcm = pcm.astype("<i2").tobytes()
-                if len(stream.heard) < limit:
+                if len(stream.heard) < int(self.max_heard_s * stream.rate_hz * 2):
                     stream.heard += pcm
                     stream.heard_changed.set()
         finally:
@@ -75,6 +90,7 @@ class TelephonyMediaHub:
             stream.heard_changed.set()
             self._streams.pop(call_id, None)
             self._arrived.pop(call_id, None)
+            self._expected.discard(call_id)
             with contextlib.suppress(Exception):
                 await wire.close()
 
@@ -97,9 +113,10 @@ class TelephonyMediaHub:
         stream = await self._stream(call_id)
         if stream is None or audio_wav is None or stream.ended.is_set():
             return
-        pcm = _wav_to_pcm16(audio_wav, stream.rate_hz)
+        rate = int(getattr(stream.wire, "out_rate_hz", stream.rate_hz))  # read now: may follow
+        pcm = _wav_to_pcm16(audio_wav, rate)  # the callee's rate once audio has arrived
         await stream.wire.send_audio(pcm)
-        seconds = len(pcm) / 2 / stream.rate_hz
+        seconds = len(pcm) / 2 / rate
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds + 0.2):  # the carrier plays it in real time
                 await stream.ended.wait()
