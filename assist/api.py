@@ -11,8 +11,12 @@ authenticates the upgrade with the JWT cookie or ``?token=``) is for agents and 
 - ``GET|PUT /assist/contacts/{id}/summary``: the after-contact summary, agent-editable;
   the edited text is also written to ``contacts.summary``.
 - ``GET /assist/contacts/{id}/card`` / ``GET /assist/customers/{id}/card``: the unified
-  customer view (masked identity, products, open follow-ups, recent contacts on every
-  channel with summaries and outcomes).
+  customer view (masked identity, products, open follow-ups, open tickets from the
+  ``tickets`` table, recent contacts on every channel with summaries and outcomes).
+- ``POST /assist/contacts/{id}/follow-up``: the wrap-up's follow-up ticket, drafted from the
+  summary and created through the tickets service (``app.state.tickets``; assist does not
+  import tickets/).
+- ``/assist/help-requests…``: "ask a supervisor" (:mod:`assist.help_api`).
 - ``GET /assist/kb/search``, ``GET /assist/kb/articles[/{id}]``, ``PUT /assist/kb/articles/{id}``
   (an edit is a new version, mirrored in ``kb_article_versions``).
 """
@@ -31,22 +35,27 @@ from sqlalchemy import select
 
 from assist import repo
 from assist.articles import Article
+from assist.help_api import router as help_router
 from assist.live import AssistLive, suggestion_message
 from assist.ranking import RankedKnowledge, RatingBoosts
 from core.deps import CurrentPrincipal, SessionDep, require_roles
 from core.domain import Role
-from core.errors import NotFoundError, ValidationFailed
+from core.errors import FeatureDisabled, NotFoundError, ValidationFailed
 from core.store.tables.assist import AssistSuggestionRow, ContactSummaryRow
 from core.store.tables.contacts import ContactRow
 from core.store.tables.crm import CrmAccountRow, CrmCardRow, CrmCustomerRow, CrmFollowUpRow
+from core.store.tables.tickets import TicketRow
 
 log = structlog.get_logger("hotline.assist.api")
 
 router = APIRouter(
     prefix="/assist", tags=["assist"], dependencies=[require_roles(Role.AGENT, Role.SUPERVISOR)]
 )
+router.include_router(help_router)  # "ask a supervisor" (assist.help_api)
 RECENT_CONTACTS = 10
 CLOSED = ("closed", "done", "resolved", "cancelled")
+OPEN_TICKETS = ("open", "pending")
+FOLLOW_UP = "follow_up"
 
 
 # --- wiring ------------------------------------------------------------------------------
@@ -276,7 +285,8 @@ async def contact_card(contact_id: str, session: SessionDep) -> dict[str, Any]:
         raise NotFoundError(f"no contact {contact_id!r}")
     if not contact.customer_id:
         return {"contact_id": contact_id, "customer": None, "products": {"accounts": [],
-                "cards": []}, "open_follow_ups": [], "recent_contacts": []}  # fmt: skip
+                "cards": []}, "open_follow_ups": [], "recent_contacts": [],
+                "open_tickets": await _open_tickets(session, contact_id=contact_id)}  # fmt: skip
     card = await _card(session, contact.customer_id)
     card["contact_id"] = contact_id
     return card
@@ -309,6 +319,7 @@ async def _card(session: Any, customer_id: str) -> dict[str, Any]:
             .order_by(CrmFollowUpRow.created_at.desc())
         )
     ).all()
+    tickets = await _open_tickets(session, customer_id=customer_id)
     contacts = (
         await session.scalars(
             select(ContactRow).where(ContactRow.customer_id == customer_id)
@@ -341,8 +352,90 @@ async def _card(session: Any, customer_id: str) -> dict[str, Any]:
              "created_at": _utc(f.created_at).isoformat()}
             for f in follow_ups
         ],
+        "open_tickets": tickets,
         "recent_contacts": [_contact_line(c, summaries.get(c.id)) for c in contacts],
     }  # fmt: skip
+
+
+async def _open_tickets(
+    session: Any, *, customer_id: str | None = None, contact_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The customer's open and pending tickets (or, with no customer known, the contact's),
+    newest first: read from the ``tickets`` table the tickets package writes."""
+    where = (
+        TicketRow.customer_id == customer_id
+        if customer_id is not None
+        else TicketRow.contact_id == contact_id
+    )
+    rows = await session.scalars(
+        select(TicketRow).where(where, TicketRow.status.in_(OPEN_TICKETS))
+        .order_by(TicketRow.created_at.desc(), TicketRow.id).limit(20)
+    )  # fmt: skip
+    return [_ticket_line(t) for t in rows]
+
+
+def _ticket_line(t: TicketRow) -> dict[str, Any]:
+    return {
+        "id": t.id, "title": t.title, "kind": t.kind, "status": t.status,
+        "priority": t.priority, "contact_id": t.contact_id,
+        "created_at": _utc(t.created_at).isoformat(),
+    }  # fmt: skip
+
+
+# --- wrap-up: a follow-up ticket -----------------------------------------------------------
+
+
+class FollowUpIn(BaseModel):
+    title: str | None = Field(None, max_length=300)
+    description: str | None = Field(None, max_length=20_000)
+    priority: str = Field("normal", pattern="^(low|normal|high|urgent)$")
+
+
+@router.post("/contacts/{contact_id}/follow-up")
+async def follow_up_ticket(
+    contact_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: FollowUpIn | None = None,
+) -> dict[str, Any]:
+    """The wrap-up's "create follow-up ticket": drafted from the after-contact summary (its
+    reason and follow-ups) unless the agent wrote a title. One per contact: asking again
+    returns the open one (``created`` false), so a double click opens one ticket."""
+    body = body or FollowUpIn()
+    existing = await session.scalar(
+        select(TicketRow).where(
+            TicketRow.contact_id == contact_id,
+            TicketRow.kind == FOLLOW_UP,
+            TicketRow.status.in_(OPEN_TICKETS),
+        )
+    )
+    if existing is not None:
+        return {"created": False, "ticket": _ticket_line(existing)}
+    contact = await session.get(ContactRow, contact_id)
+    summary = await session.get(ContactSummaryRow, contact_id)
+    if contact is None and summary is None:
+        raise NotFoundError(f"no contact {contact_id!r}")
+    follow_ups = list(summary.follow_ups or []) if summary else []
+    title = (
+        (body.title or "").strip()
+        or (follow_ups[0] if follow_ups else "")
+        or (f"Follow-up: {summary.reason}" if summary and summary.reason else "Follow-up")
+    )
+    description = body.description
+    if description is None:
+        text = (summary.edited_text or summary.generated_text) if summary else ""
+        description = text or (contact.summary if contact and contact.summary else "")
+    tickets = getattr(request.app.state, "tickets", None)
+    if tickets is None:
+        raise FeatureDisabled("tickets are not wired in this app")
+    row = await tickets.create(
+        title=title[:300], description=description, kind=FOLLOW_UP, priority=body.priority,
+        customer_id=contact.customer_id if contact else None, contact_id=contact_id,
+        created_by=principal.username,
+        fields={"follow_ups": follow_ups} if follow_ups else {},
+    )  # fmt: skip
+    return {"created": True, "ticket": _ticket_line(row)}
 
 
 def _contact_line(c: ContactRow, s: ContactSummaryRow | None) -> dict[str, Any]:

@@ -70,25 +70,29 @@ class Bm25Index:
     def search(
         self, tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Top-k (row, score) with a positive score, restricted to ``allowed`` rows if given."""
+        """Top-k (row, score) with a positive score, restricted to ``allowed`` rows if given.
+
+        Candidates are the non-zero entries of the score accumulator (one linear scan),
+        not ``np.unique`` over the concatenated postings: at 100k passages the sort in
+        ``unique`` was 40 % of a whole hybrid search (profiled, issue 8 latency work).
+        """
         if self.n_docs == 0 or k <= 0:
             return []
         out = np.zeros(self.n_docs, dtype=np.float32)
-        touched = []
+        touched = False
         for term in set(tokens):
             t = self.vocab.get(term)
             if t is None:
                 continue
             s = self._indptr[t]
             e = min(self._indptr[t + 1], s + self.max_postings)
-            cols = self._cols[s:e]
-            out[cols] += self._weights[s:e]
-            touched.append(cols)
+            out[self._cols[s:e]] += self._weights[s:e]
+            touched = True
         if not touched:
             return []
-        cand = np.unique(np.concatenate(touched))
         if allowed is not None:
-            cand = cand[allowed[cand]]
+            np.multiply(out, allowed, out=out)  # in place; weights are positive
+        cand = np.flatnonzero(out > 0.0)
         if len(cand) == 0:
             return []
         vals = out[cand]
@@ -98,4 +102,4 @@ class Bm25Index:
         else:
             top = np.arange(len(cand))
         top = top[np.lexsort((cand[top], -vals[top]))][:k]
-        return [(int(cand[i]), float(vals[i])) for i in top if vals[i] > 0.0]
+        return [(int(cand[i]), float(vals[i])) for i in top]

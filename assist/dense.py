@@ -4,6 +4,15 @@ HNSW cannot delete, so a changed or retired passage is tombstoned (filtered out 
 and new passages are appended; only new fingerprints are embedded. When more than a quarter
 of the rows are dead the graph is rebuilt from the stored vectors (``reconstruct_n``), with
 no re-embedding. Vectors are L2-normalised, so inner product = cosine.
+
+Filtering (dead rows, validity dates, the contact's language) happens inside the graph
+search through a FAISS ``IDSelectorBitmap`` (:class:`RowFilter`, built once per mask by the
+caller), with the search parameters passed per call (``SearchParametersHNSW``) instead of
+mutating ``hnsw.efSearch`` on the shared index, which was not safe for concurrent searches.
+The earlier way oversampled ×8 with ``efSearch`` raised to match and dropped filtered rows
+in Python; the graph effort is kept (``efSearch`` = 8 × k when filtering): measured at 100k
+synthetic passages, the same filtered recall@20 against exact search (0.613 both) for about
+20 % less CPU; at the default 64 recall fell to 0.457 (issue 8 latency work).
 """
 
 from __future__ import annotations
@@ -16,6 +25,20 @@ import numpy as np
 from assist.errors import KnowledgeIndexInvalid
 
 INDEX_FILE = "dense.faiss"
+EXACT_FALLBACK_ROWS = 8192  # a filter this narrow may starve the graph walk: search exactly
+FILTERED_EF_PER_RESULT = 8  # graph effort per wanted row when a filter drops rows in the walk
+
+
+class RowFilter:
+    """The rows a search may return, as a bool mask and the FAISS selector over it."""
+
+    __slots__ = ("bits", "count", "mask", "selector")
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = np.ascontiguousarray(mask, dtype=bool)
+        self.count = int(self.mask.sum())
+        self.bits = np.packbits(self.mask, bitorder="little")  # kept alive for the selector
+        self.selector = faiss.IDSelectorBitmap(len(self.mask), faiss.swig_ptr(self.bits))
 
 
 class DenseIndex:
@@ -55,22 +78,35 @@ class DenseIndex:
         self.add(kept)
 
     def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, query: np.ndarray, k: int, allowed: np.ndarray | RowFilter | None = None
     ) -> list[tuple[int, float]]:
-        """Top-k (row, cosine); oversamples so filtered rows (dead/expired/other language) fit."""
+        """Top-k (row, cosine) among the ``allowed`` rows (a mask or a prepared filter)."""
         if len(self) == 0 or k <= 0:
             return []
-        want = min(len(self), k * 8 if allowed is not None else k)
-        self.index.hnsw.efSearch = max(self.ef_search, want)
-        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), want)
-        out: list[tuple[int, float]] = []
-        for row, score in zip(ids[0], scores[0], strict=True):
-            if row < 0 or (allowed is not None and not allowed[row]):
-                continue
-            out.append((int(row), float(score)))
-            if len(out) == k:
-                break
+        filt = RowFilter(allowed) if isinstance(allowed, np.ndarray) else allowed
+        if filt is not None and len(filt.mask) != len(self):
+            raise ValueError(f"filter of {len(filt.mask)} rows for an index of {len(self)}")
+        want = min(len(self), k)
+        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, want))
+        if filt is not None:
+            if filt.count == 0:
+                return []
+            want = min(want, filt.count)
+            params.efSearch = max(self.ef_search, want * FILTERED_EF_PER_RESULT)
+            params.sel = filt.selector
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        scores, ids = self.index.search(q, want, params=params)
+        out = [(int(r), float(sc)) for r, sc in zip(ids[0], scores[0], strict=True) if r >= 0]
+        if filt is not None and len(out) < want and filt.count <= EXACT_FALLBACK_ROWS:
+            return self._exact(q[0], want, np.flatnonzero(filt.mask))
         return out
+
+    def _exact(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[int, float]]:
+        """Brute force over a few rows (a filter so narrow the graph walk missed some)."""
+        vecs = self.index.reconstruct_batch(rows.astype(np.int64))
+        scores = vecs @ query
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(rows[i]), float(scores[i])) for i in top]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -87,4 +123,4 @@ class DenseIndex:
         if index.d != self.dim:
             raise KnowledgeIndexInvalid(f"{path}: dimension {index.d}, expected {self.dim}")
         self.index = index
-        self.index.hnsw.efSearch = self.ef_search
+        self.index.hnsw.efSearch = self.ef_search  # the default; searches pass their own

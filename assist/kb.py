@@ -25,7 +25,7 @@ import numpy as np
 
 from assist.articles import LANGUAGES, Article, ImportProblem, read_folder
 from assist.bm25 import Bm25Index
-from assist.dense import DenseIndex
+from assist.dense import DenseIndex, RowFilter
 from assist.embedding import Embedder
 from assist.errors import KnowledgeIndexInvalid
 from assist.passages import Passage, split_passages
@@ -110,7 +110,7 @@ class KnowledgeBase:
         self._to = np.zeros(0, dtype=np.int32)
         self._dense = DenseIndex(embedder.dim)
         self._bm25: Bm25Index | None = None
-        self._masks: dict[tuple[int, str | None], np.ndarray] = {}
+        self._masks: dict[tuple[int, str | None], RowFilter] = {}
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._qcache_size = query_cache_size
 
@@ -318,16 +318,30 @@ class KnowledgeBase:
             self._changed()
 
     # -- search ------------------------------------------------------------------------------
-    def _mask(self, day: date, language: str | None) -> np.ndarray:
+    def _mask(self, day: date, language: str | None) -> RowFilter:
+        """Searchable rows on ``day`` in ``language``: built once per (day, language) until
+        the passages change, with the FAISS selector the dense search filters by."""
         key = (day.toordinal(), language)
-        mask = self._masks.get(key)
-        if mask is None:
+        filt = self._masks.get(key)
+        if filt is None:
             o = day.toordinal()
             mask = self._live & (self._from <= o) & (self._to >= o)
             if language in LANGUAGES:
                 mask &= self._lang == LANGUAGES.index(language)
-            self._masks[key] = mask
-        return mask
+            if len(self._masks) >= 16:  # old days of a long-running process
+                self._masks.clear()
+            filt = self._masks[key] = RowFilter(mask)
+        return filt
+
+    def row_filter(self, *, language: str | None = None, on: date | None = None) -> RowFilter:
+        """The rows a search on ``on`` (default today) in ``language`` may return."""
+        with self._lock:
+            return self._mask(on or self.clock.now().date(), language)
+
+    @property
+    def bm25_index(self) -> Bm25Index:
+        with self._lock:
+            return self._bm25_index()
 
     def _bm25_index(self) -> Bm25Index:
         if self._bm25 is None:
@@ -354,12 +368,36 @@ class KnowledgeBase:
         return vec
 
     def search(
-        self, query: str, *, k: int = 3, language: str | None = None, on: date | None = None
+        self,
+        query: str,
+        *,
+        k: int = 3,
+        language: str | None = None,
+        on: date | None = None,
+        require_keyword: bool = False,
     ) -> list[Hit]:
-        """Best passages for a question; empty for an empty KB or a blank question."""
+        """Best passages for a question; empty for an empty KB or a blank question.
+
+        ``require_keyword``: answer ``[]`` without embedding the question when no searchable
+        passage shares a keyword with it. The live sidebar only shows hits with keyword
+        support, so for small talk the embedding (most of a search's cost) is wasted work.
+        """
         if not query.strip() or not self._rows:
             return []
+        if require_keyword and not self.keyword_support(query, language=language, on=on):
+            return []
         return self.search_vector(query, self.embed_query(query), k=k, language=language, on=on)
+
+    def keyword_support(
+        self, query: str, *, language: str | None = None, on: date | None = None
+    ) -> bool:
+        """Whether any searchable passage matches a keyword of ``query`` (BM25 only)."""
+        day = on or self.clock.now().date()
+        with self._lock:
+            if not self._rows:
+                return False
+            mask = self._mask(day, language).mask
+            return bool(self._bm25_index().search(tokenize(query), 1, mask))
 
     def search_vector(
         self,
@@ -377,33 +415,39 @@ class KnowledgeBase:
                 return []
             allowed = self._mask(day, language)
             dense = self._dense.search(vector, CANDIDATES, allowed)
-            sparse = self._bm25_index().search(tokenize(query), CANDIDATES, allowed)
-            fused = rrf([dense, sparse])
-            cos = dict(dense)
-            bm = dict(sparse)
-            hits: list[Hit] = []
-            seen: set[str] = set()
-            for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
-                p = self._rows[row]
-                if p.article_id in seen:
-                    continue
-                seen.add(p.article_id)
-                hits.append(
-                    Hit(
-                        p.id,
-                        p.article_id,
-                        p.version,
-                        p.title,
-                        p.text,
-                        p.language,
-                        round(score, 6),
-                        cos.get(row),
-                        bm.get(row),
-                    )
+            sparse = self._bm25_index().search(tokenize(query), CANDIDATES, allowed.mask)
+            return self.fuse(dense, sparse, k=k)
+
+    def fuse(
+        self, dense: list[tuple[int, float]], sparse: list[tuple[int, float]], *, k: int
+    ) -> list[Hit]:
+        """RRF of the two rankings, one hit per article (call with the lock held)."""
+        fused = rrf([dense, sparse])
+        cos = dict(dense)
+        bm = dict(sparse)
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for row, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+            p = self._rows[row]
+            if p.article_id in seen:
+                continue
+            seen.add(p.article_id)
+            hits.append(
+                Hit(
+                    p.id,
+                    p.article_id,
+                    p.version,
+                    p.title,
+                    p.text,
+                    p.language,
+                    round(score, 6),
+                    cos.get(row),
+                    bm.get(row),
                 )
-                if len(hits) == k:
-                    break
-            return hits
+            )
+            if len(hits) == k:
+                break
+        return hits
 
 
 def _embedder_name(embedder: Embedder) -> str:

@@ -1,15 +1,19 @@
 """Assist queries: suggestions (sidebar catch-up), ratings, summaries, article versions.
 
 Keyword-only functions taking the session explicitly (the template's crud style), plus
-:class:`StoreWriter`, the ``store_writer`` the composition root hands to AssistService.
+the ``store_writer`` the composition root hands to AssistService: :class:`QueuedStoreWriter`
+(write-behind, batched) over :class:`StoreWriter` (one transaction per write).
 Tables: ``core/store/tables/assist.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +46,24 @@ async def save_suggestion(session: AsyncSession, *, event: AssistSuggestion) -> 
             score=event.score,
         )
     )
+
+
+async def save_suggestions(session: AsyncSession, *, events: list[AssistSuggestion]) -> int:
+    """Keep a batch of suggestions in one round trip for the ids; returns how many were new."""
+    fresh = {e.id: e for e in events}
+    if not fresh:
+        return 0
+    known = await session.scalars(
+        select(AssistSuggestionRow.id).where(AssistSuggestionRow.id.in_(list(fresh)))
+    )
+    for sid in known:
+        fresh.pop(sid, None)
+    session.add_all(
+        AssistSuggestionRow(id=e.id, contact_id=e.contact_id or "", at=e.at, kind=e.kind,
+                            title=e.title, body=e.body, source=e.source, score=e.score)
+        for e in fresh.values()
+    )  # fmt: skip
+    return len(fresh)
 
 
 async def list_suggestions(
@@ -160,3 +182,82 @@ class StoreWriter:
     async def save_summary(self, summary: ContactSummary) -> None:
         async with self.sessions.begin() as session:
             await save_summary(session, summary=summary)
+
+
+log = structlog.get_logger("hotline.assist.repo")
+
+
+class QueuedStoreWriter:
+    """Write-behind ``store_writer``: suggestions are queued and stored in batches by one task.
+
+    AssistService publishes compliance, entity and disclosure suggestions from inside its
+    bus consumer. With :class:`StoreWriter` each one waited for its own transaction (a
+    SELECT, an INSERT, a commit) before the consumer took the next event, so one contact's
+    writes delayed every other contact's next suggestion (bench: ``hotline bench assist``,
+    inline vs queued). Nothing needs the row at once: a sidebar catching up merges the
+    store with the live fan-out's recent ring (:mod:`assist.live`). A summary is written
+    after the suggestions queued before it; :meth:`close` flushes on shutdown. A batch that
+    fails is retried once, then logged and counted in ``failed`` (the suggestions were
+    already delivered live; only the catch-up copy is lost).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = 256):
+        self.sessions = sessions
+        self.inner = StoreWriter(sessions)
+        self.max_batch = max_batch
+        self.written = 0
+        self.failed = 0
+        self._pending: list[AssistSuggestion] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def save_suggestion(self, event: AssistSuggestion) -> None:
+        self._pending.append(event)
+        self._idle.clear()
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="assist-store-writer")
+
+    async def save_summary(self, summary: ContactSummary) -> None:
+        await self.flush()
+        await self.inner.save_summary(summary)
+
+    async def flush(self) -> None:
+        """Return once everything queued so far is stored (or given up on)."""
+        if self._pending or not self._idle.is_set():
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                await self._write(batch)
+            self._idle.set()
+
+    async def _write(self, batch: list[AssistSuggestion]) -> None:
+        for attempt in (1, 2):
+            try:
+                async with self.sessions.begin() as session:
+                    await save_suggestions(session, events=batch)
+                self.written += len(batch)
+                return
+            except Exception as e:  # the store is down or busy: one retry, then count the loss
+                if attempt == 2:
+                    self.failed += len(batch)
+                    log.error("assist.suggestions_not_stored", count=len(batch),
+                              error=type(e).__name__)  # fmt: skip
+                    return
+                await asyncio.sleep(0.5)

@@ -11,7 +11,8 @@ hears into ``assist.suggestion`` events for the agent's sidebar:
 - ``entity``: an amount, date, account ending… is captured (``entity:<name>:<origin>``)
 - ``summary``: on ``contact.ended``, the after-contact summary (``summary:<outcome>``)
 
-The sidebar shows an "ask a supervisor" button for ``deescalation:escalate``.
+The sidebar shows an "ask a supervisor" button for ``deescalation:escalate``; the click
+becomes a stored help request (:mod:`assist.help`).
 
 Idempotent on event id (scale-out buses redeliver). KB search (embedding + FAISS + BM25)
 runs in a worker thread, in a task beside the consumer, so neither the loop nor the next
@@ -128,6 +129,15 @@ class AssistService:
     def subscribe(self) -> Subscription:
         """Register on the bus as consumer group ``assist``."""
         return self.bus.subscribe(GROUP, self.handle, types=CONSUMES)
+
+    async def close(self) -> None:
+        """Let running lookups finish and flush a write-behind store writer (shutdown)."""
+        searches = [t for c in self._contacts.values() for t in c.searches]
+        if searches:
+            await asyncio.gather(*searches, return_exceptions=True)
+        close = getattr(self.store_writer, "close", None)
+        if close is not None:
+            await close()
 
     def record(self, contact_id: str) -> ContactRecord | None:
         c = self._contacts.get(contact_id)
@@ -264,7 +274,11 @@ class AssistService:
         # the words decide the KB language: callers switch, and ASR's language tag may not
         lang = "zh" if has_han(text) else "en"
         async with self._search_slots:
-            hits = await asyncio.to_thread(self.kb.search, text, k=1, language=lang)
+            # require_keyword: a hit is shown only with BM25 support (below), so a question
+            # no passage shares a keyword with is not embedded at all
+            hits = await asyncio.to_thread(
+                self.kb.search, text, k=1, language=lang, require_keyword=True
+            )
         if not hits:
             return
         hit = hits[0]

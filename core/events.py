@@ -232,6 +232,29 @@ class TicketUpdated(Event):
     note: str | None = None
 
 
+class HelpRequested(Event):
+    """An agent asks a supervisor for help on a live contact (the sidebar's button)."""
+
+    type: Literal["help.requested"] = "help.requested"
+    request_id: str
+    agent_id: str
+    reason: str = ""
+    source: str | None = None  # the suggestion that prompted it, e.g. deescalation:escalate
+
+
+class HelpUpdated(Event):
+    """A help request moved on: a supervisor acknowledged it (is coming), joined the
+    contact (``mode`` listen / whisper / barge), or it was closed."""
+
+    type: Literal["help.updated"] = "help.updated"
+    request_id: str
+    status: Literal["acknowledged", "joined", "closed"]
+    agent_id: str
+    supervisor_id: str | None = None  # the supervisor handling it (none yet if never taken)
+    mode: str | None = None
+    by: str | None = None  # who made this change (the agent may close it)
+
+
 class StageTimed(Event):
     """One pipeline stage's start/end, for the per-contact trace (HA assist_pipeline style)."""
 
@@ -261,6 +284,8 @@ AnyEvent = Annotated[
     | QaScored
     | TicketCreated
     | TicketUpdated
+    | HelpRequested
+    | HelpUpdated
     | StageTimed,
     Field(discriminator="type"),
 ]

@@ -28,6 +28,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("/chat", "Web chat", "The embeddable chat widget talking to the same bot."),
     ("/agent", "Agent desktop", "Take contacts, see the customer card and live assist."),
     ("/supervisor", "Supervisor live view", "Queues, agents, alerts, listen/whisper/barge."),
+    ("/assist/help-requests", "Help requests", "Agents asking for a supervisor, live."),
+    ("/kb", "Knowledge base", "Articles the bot and live assist answer from; edit, versioned."),
     ("/qa", "QA review", "Every contact auto-scored with evidence; override and calibrate."),
     ("/campaigns", "Campaigns", "Outbound bot campaigns: lists, windows, pacing, outcomes."),
     ("/reports", "Reports", "KPIs, dashboards and forecasts."),

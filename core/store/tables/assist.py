@@ -106,3 +106,26 @@ class ContactSummaryRow(Base):
     edited_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class HelpRequestRow(Base):
+    """An agent's "ask a supervisor" on a contact and how far it got (issue 8).
+
+    ``status``: open → acknowledged (a supervisor is coming) → joined (listening in) →
+    closed. One open request per (contact, agent): asking again returns the same one.
+    """
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(String(200))
+    supervisor_id: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+    closed_at: Mapped[datetime | None]

@@ -48,6 +48,10 @@ SAMPLES: list[ev.Event] = [
     ev.QaScored(contact_id="c1", at=NOW, scorecard="default", score=87.5),
     ev.TicketCreated(contact_id="c1", at=NOW, ticket_id="t1", title="Dispute"),
     ev.TicketUpdated(contact_id="c1", at=NOW, ticket_id="t1", status="closed"),
+    ev.HelpRequested(contact_id="c1", at=NOW, request_id="h1", agent_id="a1", reason="angry"),
+    ev.HelpUpdated(
+        contact_id="c1", at=NOW, request_id="h1", status="joined", agent_id="a1", mode="listen"
+    ),
     ev.StageTimed(contact_id="c1", at=NOW, stage="asr", started_at=NOW, duration_ms=120.0),
 ]
 
