@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, Query, Request, WebSocket
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -37,6 +37,7 @@ from assist import repo
 from assist.articles import Article
 from assist.help_api import router as help_router
 from assist.live import AssistLive, suggestion_message
+from assist.live_socket import catch_up_then_stream
 from assist.ranking import RankedKnowledge, RatingBoosts
 from core.deps import CurrentPrincipal, SessionDep, require_roles
 from core.domain import Role
@@ -103,36 +104,16 @@ async def live_suggestions(websocket: WebSocket, contact_id: str) -> None:
     live = _live(websocket)
     await websocket.accept()
     queue = live.watch(contact_id)  # before reading the store: nothing falls in between
-    try:
+
+    async def backlog() -> list[dict[str, Any]]:
         async with websocket.app.state.store.sessions() as session:
             rows = await repo.list_suggestions(session, contact_id=contact_id)
-        for msg in live.catch_up(contact_id, [_row_message(r) for r in rows]):
-            await websocket.send_json(msg)
-        await websocket.send_json({"type": "caught_up", "contact_id": contact_id})
-        closed = asyncio.ensure_future(_until_closed(websocket))
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed in done:
-                    getter.cancel()
-                    return
-                await websocket.send_json(getter.result())
-        finally:
-            closed.cancel()
-    except (WebSocketDisconnect, RuntimeError):
-        return
+        return list(live.catch_up(contact_id, [_row_message(r) for r in rows]))
+
+    try:
+        await catch_up_then_stream(websocket, queue, backlog, contact_id=contact_id)
     finally:
         live.unwatch(contact_id, queue)
-
-
-async def _until_closed(websocket: WebSocket) -> None:
-    """Read (and ignore) client messages until the socket goes away."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            msg = await websocket.receive()
-            if msg["type"] == "websocket.disconnect":
-                return
 
 
 @router.get("/contacts/{contact_id}/suggestions")

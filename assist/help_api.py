@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, Response, WebSocket
 from pydantic import BaseModel, Field
 
 from assist.help import ACTIVE, ALL, STATUSES, HelpDesk, HelpLive, HelpRequest, list_requests
+from assist.live_socket import catch_up_then_stream
 from core.deps import CurrentPrincipal, SessionDep, require_roles
 from core.domain import Role
 from core.errors import FeatureDisabled, ForbiddenError
@@ -132,34 +131,15 @@ async def help_live(
     key = contact_id or ALL
     await websocket.accept()
     queue = live.watch(key)  # before reading the store: nothing falls in between
-    try:
+
+    async def backlog() -> list[dict[str, Any]]:
         async with websocket.app.state.store.sessions() as session:
             rows = await list_requests(
                 session, contact_id=contact_id, statuses=ACTIVE if contact_id is None else STATUSES
             )
-        for row in rows:
-            await websocket.send_json(HelpRequest.of(row).message())
-        await websocket.send_json({"type": "caught_up", "contact_id": contact_id})
-        closed = asyncio.ensure_future(_until_closed(websocket))
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if closed in done:
-                    getter.cancel()
-                    return
-                await websocket.send_json(getter.result())
-        finally:
-            closed.cancel()
-    except (WebSocketDisconnect, RuntimeError):
-        return
+        return [HelpRequest.of(row).message() for row in rows]
+
+    try:
+        await catch_up_then_stream(websocket, queue, backlog, contact_id=contact_id)
     finally:
         live.unwatch(key, queue)
-
-
-async def _until_closed(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            msg = await websocket.receive()
-            if msg["type"] == "websocket.disconnect":
-                return
