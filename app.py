@@ -25,12 +25,14 @@ from asr.batch import transcribe_recordings
 from asr.faster_whisper import FasterWhisperSTT
 from assist.api import router as assist_router
 from assist.embedding import load_e5 as load_kb_embedder
+from assist.help import HelpDesk, HelpLive
 from assist.kb import KnowledgeBase
 from assist.live import AssistLive
 from assist.pages import build_pages_router as build_assist_pages
 from assist.ranking import RankedKnowledge, RatingBoosts
-from assist.repo import StoreWriter, source_ratings
+from assist.repo import QueuedStoreWriter, source_ratings
 from assist.service import AssistService
+from bots.agent_chat import AgentChatRelay
 from bots.api import build_bots_router, build_channel_router
 from bots.campaigns.api import build_page_router as build_campaign_pages
 from bots.campaigns.api import build_router as build_campaigns_router
@@ -85,6 +87,8 @@ from routing.config import load_queues
 from routing.live import LiveHub
 from routing.pages import build_pages_router as build_routing_pages
 from routing.service import RoutingService
+from tickets.api import router as tickets_router
+from tickets.service import TicketService
 from tts.piper import PiperTTS
 from web.routes import build_pages_router, mount_static
 
@@ -154,6 +158,7 @@ def create_app(
         timeline.attach()
         await routing.start()
         routing.subscribe()
+        await app.state.live.restore(store.sessions)  # today's SL/abandons survive a restart
         await _start_features(app, settings=settings, registry=registry, clock=clock)
         await bus.start()
         await jobs.start()
@@ -180,6 +185,8 @@ def create_app(
                 app.state.audiosocket.close()
             await jobs.close()
             await bus.close()
+            if features.assist:
+                await app.state.assist.close()  # flushes the write-behind suggestions
             await store.close()
 
     app = FastAPI(
@@ -255,7 +262,7 @@ def create_app(
     # Agent desktop, supervisor view and the media bridge between callers and agents (issue 7).
     live = LiveHub(routing=routing, bus=bus, clock=clock)
     live.attach()
-    call_control = CallControl(routing=routing, clock=clock)
+    call_control = CallControl(routing=routing, clock=clock, bus=bus)
     media_bridges = MediaBridges()
     call_control.listeners += [live.control_changed, media_bridges.apply_control]
     app.state.live = live
@@ -275,6 +282,14 @@ def create_app(
     app.state.assist_live = AssistLive(bus)
     app.state.assist_live.attach()
     app.state.assist_boosts = RatingBoosts()
+    # "Ask a supervisor" help requests, live to supervisors and the agent's sidebar (issue 8).
+    app.state.help_live = HelpLive(bus)
+    app.state.help_live.attach()
+    app.state.help_desk = HelpDesk(
+        bus=bus, sessions=store.sessions, clock=clock, monitor=call_control.monitor
+    )
+    app.state.tickets = TicketService(sessions=store.sessions, bus=bus, clock=clock)
+    app.include_router(tickets_router, prefix=API_PREFIX)
 
     app.include_router(build_pages_router())
     mount_static(app)
@@ -295,7 +310,11 @@ def _include_area_routers(app: FastAPI, campaigns: object | None) -> None:
     )
     signed = HandshakeSignature(twilio_token, settings.voice.public_ws_url)
     app.include_router(
-        build_voice_router(voice_factory=voice_factory, twilio_signature=signed),
+        build_voice_router(
+            voice_factory=voice_factory,
+            twilio_signature=signed,
+            outbound_stream=getattr(getattr(campaigns, "media_hub", None), "serve", None),
+        ),
         prefix=API_PREFIX,
     )
     app.include_router(build_call_page_router(ws_path=f"{API_PREFIX}/voice/browser"))
@@ -314,6 +333,14 @@ def _include_area_routers(app: FastAPI, campaigns: object | None) -> None:
     app.include_router(build_assist_pages())
 
 
+def wire_agent_chat(app: FastAPI) -> AgentChatRelay:
+    """Agents type into handed-off chats: the relay joins bots, bus and call control."""
+    relay = AgentChatRelay(app.state.bots)
+    relay.attach(app.state.bus)
+    app.state.call_control.listeners.append(relay.on_control)
+    return relay
+
+
 async def _start_features(
     app: FastAPI, *, settings: Settings, registry: Registry, clock: Clock
 ) -> None:
@@ -330,9 +357,23 @@ async def _start_features(
             clock=clock,
             understander=NluUnderstander(app.state.nlu),
             action_server_url=settings.bots.action_server_url,
+            # FAQ answers from the KB once assist has opened it; routing's position/EWT.
+            knowledge_base=lambda: app.state.kb or None,
+            live_position=app.state.routing.position,
         )
+        wire_agent_chat(app)
     if features.voice:
-        responder = DialogueResponder(app.state.bots) if features.bots else None
+        # Hold audio stops once an agent's softphone is on the call's media (issue 7 bridge).
+        responder = (
+            DialogueResponder(
+                app.state.bots,
+                agent_connected=lambda cid: bool(
+                    getattr(app.state.media_bridges.get(cid), "agent_on", False)
+                ),
+            )
+            if features.bots
+            else None
+        )
         engines = await asyncio.to_thread(build_voice_engines, registry, responder=responder)
         config = VoiceConfig() if settings.voice.announcement else VoiceConfig(announcement=None)
         app.state.voice_factory = make_voice_factory(
@@ -347,6 +388,8 @@ async def _start_features(
                 settings.voice.audiosocket_host,
                 settings.voice.audiosocket_port,
                 voice_factory=app.state.media_bridges.wrap_factory(app.state.voice_factory),
+                # answered ARI campaign calls stream in here too (their UUID is the call id)
+                outbound=app.state.campaigns.media_hub if app.state.campaigns else None,
             )
     if features.assist:
         kb = await asyncio.to_thread(
@@ -364,7 +407,7 @@ async def _start_features(
             bus,
             RankedKnowledge(kb, app.state.assist_boosts),
             clock=clock,
-            store_writer=StoreWriter(store.sessions),
+            store_writer=QueuedStoreWriter(store.sessions),
         )
         assist.subscribe()
         app.state.assist = assist

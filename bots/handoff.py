@@ -9,6 +9,9 @@ Both directions (bot → agent, agent → bot) are written to ``bot_handoff_log`
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -22,7 +25,15 @@ from core.events import HandoffRequested
 from core.store.tables.bots import BotHandoffLogRow, BotHandoffRow
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-AVG_HANDLE_S = 240.0  # demo EWT per waiting contact until routing publishes real EWTs
+AVG_HANDLE_S = 240.0  # EWT per waiting contact when routing does not know the contact
+LIVE_WAIT_S = 0.5  # how long a new handoff waits for routing to have queued it (bus delivery)
+LIVE_POLL_S = 0.05
+
+# Routing's view of a waiting contact, injected by the composition root (bots may not import
+# routing): ``contact_id`` → an object with ``position`` (1-based) and ``ewt_s`` (seconds,
+# ``inf`` when no agent who could take it is signed in) — ``RoutingService.position``. It may
+# raise or return None when routing does not know the contact (not queued yet, or assigned).
+LivePosition = Callable[[str], Any]
 
 # Which queue and skills a flow's intent suggests (routing may override).
 QUEUE_FOR_INTENT: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -102,16 +113,56 @@ def build_packet(
 
 @dataclass(frozen=True)
 class QueuePosition:
+    """Place in line and estimated wait; ``source`` says whose numbers they are."""
+
     position: int
-    ewt_s: float
+    ewt_s: float  # math.inf: nobody who could take the contact is signed in
+    source: str = "estimate"  # "routing" (live ACD position/EWT) or "estimate" (store count)
+
+    @property
+    def agents_available(self) -> bool:
+        return not math.isinf(self.ewt_s)
+
+    @property
+    def wait_min(self) -> int:
+        """The wait rounded to whole minutes (at least 1) for announcements."""
+        return 1 if math.isinf(self.ewt_s) else max(1, round(self.ewt_s / 60))
 
 
 class HandoffDesk:
-    """The handoff queue in the store: enqueue, position/wait, callback, hand back."""
+    """The handoff queue in the store: enqueue, position/wait, callback, hand back.
 
-    def __init__(self, *, sessions: async_sessionmaker, clock: Clock):
+    With ``live_position`` (routing running) position and wait are routing's; without it,
+    or for a contact routing does not know, they are estimated from the store's queue.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker,
+        clock: Clock,
+        live_position: LivePosition | None = None,
+    ):
         self.sessions = sessions
         self.clock = clock
+        self.live_position = live_position
+
+    def _live(self, contact_id: str) -> QueuePosition | None:
+        if self.live_position is None or not contact_id:
+            return None
+        try:
+            live = self.live_position(contact_id)
+        except Exception:  # routing does not know it (yet, or any more): estimate instead
+            return None
+        if live is None:
+            return None
+        try:
+            position, ewt_s = int(live.position), float(live.ewt_s)
+        except (AttributeError, TypeError, ValueError):
+            return None
+        if position < 1 or ewt_s < 0 or math.isnan(ewt_s):
+            return None
+        return QueuePosition(position, ewt_s, source="routing")
 
     async def enqueue(self, packet: HandoffRequested, *, sender_id: str) -> QueuePosition:
         now = self.clock.now()
@@ -139,9 +190,22 @@ class HandoffDesk:
                 )
             )
             await s.commit()
-        return await self.position(packet.contact_id or "")
+        contact_id = packet.contact_id or ""
+        if self.live_position is not None:
+            # Routing queues the contact when the handoff event reaches it; give the bus a
+            # moment so the first announcement already carries routing's numbers.
+            for _ in range(int(LIVE_WAIT_S / LIVE_POLL_S)):
+                live = self._live(contact_id)
+                if live is not None:
+                    return live
+                await asyncio.sleep(LIVE_POLL_S)
+        return await self.position(contact_id)
 
     async def position(self, contact_id: str) -> QueuePosition:
+        """Routing's live position and EWT when it knows the contact, else the estimate."""
+        live = self._live(contact_id)
+        if live is not None:
+            return live
         async with self.sessions() as s:
             mine = await s.scalar(
                 select(BotHandoffRow)

@@ -1,8 +1,8 @@
 """The voice pipeline of one call, assembled in one place with explicit arguments.
 
     transport in → TurnTaker (Silero VAD + smart-turn, barge-in) → WhisperSTTStage
-      → BackchannelGate → ResponderStage → SpeechStage (TTS + phrase cache)
-      → PlaybackStage (real-time pacing) → transport out → CallRecorder
+      → BackchannelGate → ResponderStage → [HoldController] → SpeechStage (TTS + phrase cache)
+      → PlaybackStage (real-time pacing) → [HoldMusicStage] → transport out → CallRecorder
 
 Audio inside is 16 kHz mono PCM16; transports resample at the edges (soxr). Engines are
 shared by every call of the process (one Whisper, one Piper voice, one smart-turn session);
@@ -13,6 +13,11 @@ so an English-only process starts as fast as before; ``auto`` calls detect the l
 whisper-base and speak each reply with the voice of the detected language. Every stage
 publishes its events with ``publish_nowait``: the pipeline never awaits the bus, the store or
 a subscriber.
+With a responder that knows the conversation (``ConversationAware``: the dialogue engine),
+the bracketed stages join: a caller handed off to a person hears hold music and periodic
+position/wait messages until an agent joins (``bots.hold``), the call hangs up after the
+bot's last words when the conversation ends (e.g. a callback was booked), and
+``contact.ended`` carries the containment outcome, as on chat.
 The transports come from ``channels/`` as plain pipecat ``FrameProcessor``s: the input one
 pushes 16 kHz ``InputAudioRawFrame``s and a ``CancelTaskFrame`` upstream on hang-up; the
 output one sends ``OutputAudioRawFrame``s and clears the far end on ``InterruptionFrame``.
@@ -45,10 +50,11 @@ from asr.base import SpeechToText
 from bots.end_of_turn import SmartTurnModel
 from bots.errors import VoiceCallError
 from bots.frames import BotSpeechFrame
+from bots.hold import HoldController, HoldMusicStage, hold_music
 from bots.playback import PlaybackStage
 from bots.recording import CallRecorder
 from bots.reply_stage import BackchannelGate, ResponderStage
-from bots.responder import Responder
+from bots.responder import ConversationAware, Responder
 from bots.speech_stage import LanguageRoutedTTS, PhraseCache, PhraseCaches, SpeechStage
 from bots.stt_stage import WhisperSTTStage
 from bots.trace import CallTrace, StageRecord
@@ -133,6 +139,7 @@ class VoiceConfig:
     beam_size: int = 1
     speculative_asr: bool = True
     idle_timeout_s: float = 120.0
+    hold_announce_every_s: float = 30.0  # position/wait message while waiting for a person
 
 
 @dataclass
@@ -146,6 +153,9 @@ class VoiceCall:
     playback: PlaybackStage
     recorder: CallRecorder
     config: VoiceConfig
+    responder: Responder | None = None
+    hold: HoldController | None = None
+    hold_music: HoldMusicStage | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,7 @@ class CallResult:
     duration_s: float
     recording: Path | None
     stages: tuple[StageRecord, ...]
+    outcome: str | None = None  # containment outcome when the dialogue engine answered
 
 
 class ErrorReporter(FrameProcessor):
@@ -230,32 +241,52 @@ def build_voice_call(
     recorder = CallRecorder(
         trace=trace, recordings_dir=config.recordings_dir, recording=not announce
     )
-    pipeline = Pipeline(
-        [
-            transport_in,
-            ErrorReporter(trace=trace),
-            turn_taker,
-            WhisperSTTStage(
-                stt=speech.stt,
-                trace=trace,
-                language=config.language,
-                beam_size=config.beam_size,
-                speculative=config.speculative_asr,
-            ),
-            BackchannelGate(),
-            ResponderStage(responder=engines.responder, trace=trace, language=config.language),
-            Opening(
-                announcement=config.announcement,
-                greeting=config.greeting,
-                language=config.language,
-            ),
-            SpeechStage(tts=speech.tts, trace=trace, cache=speech.phrase_cache),
-            playback,
-            transport_out,
-            recorder,
-        ]
+    hold = hold_music = None
+    if isinstance(engines.responder, ConversationAware):
+        hold = HoldController(
+            conversation=engines.responder,
+            trace=trace,
+            announce_every_s=config.hold_announce_every_s,
+        )
+        hold_music = HoldMusicStage(trace=trace)
+    stages: list[FrameProcessor | None] = [
+        transport_in,
+        ErrorReporter(trace=trace),
+        turn_taker,
+        WhisperSTTStage(
+            stt=speech.stt,
+            trace=trace,
+            language=config.language,
+            beam_size=config.beam_size,
+            speculative=config.speculative_asr,
+        ),
+        BackchannelGate(),
+        ResponderStage(responder=engines.responder, trace=trace, language=config.language),
+        hold,
+        Opening(
+            announcement=config.announcement,
+            greeting=config.greeting,
+            language=config.language,
+        ),
+        SpeechStage(tts=speech.tts, trace=trace, cache=speech.phrase_cache),
+        playback,
+        hold_music,
+        transport_out,
+        recorder,
+    ]
+    pipeline = Pipeline([stage for stage in stages if stage is not None])
+    return VoiceCall(
+        contact_id,
+        pipeline,
+        trace,
+        turn_taker,
+        playback,
+        recorder,
+        config,
+        responder=engines.responder,
+        hold=hold,
+        hold_music=hold_music,
     )
-    return VoiceCall(contact_id, pipeline, trace, turn_taker, playback, recorder, config)
 
 
 async def run_voice_call(
@@ -307,7 +338,10 @@ async def run_voice_call(
             )
         )
     finally:
+        if reason == "hangup" and call.hold is not None and call.hold.ended_by_bot:
+            reason = "bot_ended"  # the conversation ended (e.g. callback booked): bot hung up
         recording = await call.recorder.save()
+        outcome = await _outcome(call)
         duration_s = time.monotonic() - t0
         trace.publish(
             ContactEnded(
@@ -315,9 +349,31 @@ async def run_voice_call(
                 at=trace.clock.now(),
                 reason=reason,
                 duration_s=duration_s,
+                outcome=outcome,
             )
         )
-    return CallResult(call.contact_id, reason, duration_s, recording, tuple(trace.records))
+    return CallResult(call.contact_id, reason, duration_s, recording, tuple(trace.records), outcome)
+
+
+async def _outcome(call: VoiceCall) -> str | None:
+    """Close the bot conversation and get its containment outcome (resolved by bot, handed
+    off, abandoned), as the chat channel puts on ``contact.ended``; None without a bot."""
+    if not isinstance(call.responder, ConversationAware):
+        return None
+    try:
+        return await call.responder.hangup(call.contact_id)
+    except Exception as e:  # the store failing must not lose contact.ended
+        call.trace.publish(
+            ContactError(
+                contact_id=call.contact_id,
+                at=call.trace.clock.now(),
+                code=getattr(e, "code", "outcome_failed"),
+                message=str(e),
+                stage="dialogue",
+                recoverable=True,
+            )
+        )
+        return None
 
 
 def build_voice_engines(
@@ -356,6 +412,7 @@ def build_voice_engines(
     if isinstance(responder, FaqResponder):
         phrases += responder.phrases()
     fixed = [(t, lang) for t, lang in phrases if t]
+    hold_music()  # synthesized once per process, here (off the event loop), not mid-call
     if warm_up:
         whisper.warm_up()
         smart_turn.warm_up()
@@ -440,6 +497,7 @@ def make_voice_factory(
             beam_size=base.beam_size,
             speculative_asr=base.speculative_asr,
             idle_timeout_s=base.idle_timeout_s,
+            hold_announce_every_s=base.hold_announce_every_s,
         )
         call = build_voice_call(
             transport_in=session.input,  # type: ignore[attr-defined]
@@ -450,7 +508,17 @@ def make_voice_factory(
             config=cfg,
             contact_id=session.contact_id,  # type: ignore[attr-defined]
         )
-        return await run_voice_call(call)
+        # The caller's number, when the channel knows it (session.metadata["phone"]), lets
+        # the dialogue identify the caller and book a callback without asking for it.
+        ani = getattr(engines.responder, "ani", None)
+        phone = (getattr(session, "metadata", None) or {}).get("phone")
+        if isinstance(ani, dict) and phone:
+            ani[session.contact_id] = phone  # type: ignore[attr-defined]
+        try:
+            return await run_voice_call(call)
+        finally:
+            if isinstance(ani, dict):
+                ani.pop(session.contact_id, None)  # type: ignore[attr-defined]
 
     return voice_factory
 

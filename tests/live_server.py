@@ -46,6 +46,38 @@ async def serving(
             await asyncio.wait_for(task, timeout_s)
 
 
+class AppThread:
+    """The app under uvicorn on its own event loop in a thread; ``run`` executes a coroutine
+    on that loop (seeding the app's store or bus from the test's loop)."""
+
+    def __init__(self, app: Any, *, port: int | None = None) -> None:
+        self.app = app
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = _server(app, self.port)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._main, name=f"uvicorn-{self.port}", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    async def run(self, coro: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def __enter__(self) -> AppThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:  # startup, bounded; not a settle-sleep
+            assert self.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
 @contextlib.contextmanager
 def serving_in_thread(
     app: Any, *, port: int | None = None, timeout_s: float = 60.0

@@ -19,7 +19,8 @@ from bots.dialogue.engine import DialogueEngine
 from bots.dialogue.loader import DEFAULT_FLOWS_DIR, FlowLibrary
 from bots.dialogue.service import BotService, SqlTrackerStore, TrackerStore
 from bots.dialogue.understanding import NluUnderstander, Understander
-from bots.handoff import HandoffDesk
+from bots.handoff import HandoffDesk, LivePosition
+from bots.knowledge import ArticleAnswers
 from core.bus.base import Bus
 from core.clock import Clock
 
@@ -57,8 +58,15 @@ async def build_bot_service(
     flows_dir: Path = DEFAULT_FLOWS_DIR,
     action_server_url: str | None = None,
     trackers: TrackerStore | None = None,
+    knowledge_base: Any = None,
+    live_position: LivePosition | None = None,
 ) -> BotService:
-    """Build the service; with no ``understander`` the demo NLU is trained/loaded (in a thread)."""
+    """Build the service; with no ``understander`` the demo NLU is trained/loaded (in a thread).
+
+    ``knowledge_base``: the KB (or a callable returning it, None while it is off) that FAQ
+    responses naming an article answer from. ``live_position``: routing's position/EWT of
+    a waiting contact (``RoutingService.position``) for the queue announcements.
+    """
     if understander is None:
         if registry is None or nlu_cache_dir is None:
             raise ValueError("pass an understander, or registry + nlu_cache_dir for the demo NLU")
@@ -70,6 +78,9 @@ async def build_bot_service(
         crm=crm,
         clock=clock,
         action_client=RasaActionClient(action_server_url) if action_server_url else None,
+        knowledge=(
+            ArticleAnswers(knowledge_base, clock=clock) if knowledge_base is not None else None
+        ),
     )
     return BotService(
         engine=engine,
@@ -77,5 +88,5 @@ async def build_bot_service(
         trackers=trackers or SqlTrackerStore(sessions=sessions, clock=clock),
         bus=bus,
         clock=clock,
-        desk=HandoffDesk(sessions=sessions, clock=clock),
+        desk=HandoffDesk(sessions=sessions, clock=clock, live_position=live_position),
     )

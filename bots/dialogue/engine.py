@@ -24,11 +24,12 @@ from bots.actions import BUILTIN_ACTIONS, Action, ActionContext, ActionResult, R
 from bots.crm import CrmAdapter
 from bots.dialogue.errors import ActionError, NotVerifiedError
 from bots.dialogue.loader import FlowBook, FlowLibrary
-from bots.dialogue.render import Reply, render
+from bots.dialogue.render import Reply, render, render_text
 from bots.dialogue.schema import END, Condition, Step
 from bots.dialogue.tracker import Frame, Tracker
 from bots.dialogue.understanding import Understanding
 from bots.handoff import BusinessHours
+from bots.knowledge import KnowledgeSource
 from core.clock import Clock
 
 log = structlog.get_logger("hotline.bots.engine")
@@ -70,12 +71,14 @@ class DialogueEngine:
         clock: Clock,
         action_client: RasaActionClient | None = None,
         actions: dict[str, Action] | None = None,
+        knowledge: KnowledgeSource | None = None,
     ):
         self.library = library
         self.crm = crm
         self.clock = clock
         self.action_client = action_client
         self.actions = dict(BUILTIN_ACTIONS if actions is None else actions)
+        self.knowledge = knowledge  # answers for responses that name a KB article
 
     @property
     def book(self) -> FlowBook:
@@ -121,6 +124,24 @@ class DialogueEngine:
 
     def say_text(self, out: TurnResult, text: str) -> None:
         out.replies.append(Reply(text=text))
+
+    async def say_step(self, t: Tracker, out: TurnResult, name: str) -> None:
+        """A flow's ``say`` step: from the knowledge article when the response names one and
+        the KB has it in the customer's language, else the response's own text."""
+        resp = self.book.responses.get(name)
+        if resp is not None and resp.kb and self.knowledge is not None and not resp.sensitive:
+            question = str(t.latest_message.get("text") or "")
+            try:
+                ans = await self.knowledge.answer(resp.kb, question=question, language=t.language)
+            except Exception as e:  # the KB failing must not fail the turn
+                log.warning("bots.kb.failed", response=name, error=str(e))
+                ans = None
+            if ans is not None:
+                t.log("kb_answer", response=name, article=ans.article_id, version=ans.version)
+                source = {"kb_article": ans.article_id, "kb_version": ans.version}
+                out.replies.append(render_text(name, ans.text, channel=t.channel, extra=source))
+                return
+        self.say(t, out, name)
 
     # --- the turn ---------------------------------------------------------------------
     async def handle(self, t: Tracker, u: Understanding) -> TurnResult:
@@ -405,7 +426,7 @@ class DialogueEngine:
             step = book.step(frame.flow, frame.step)
             kind = step.kind
             if kind == "say":
-                self.say(t, out, step.say or "")
+                await self.say_step(t, out, step.say or "")
                 self._advance(t, frame, step.next)
             elif kind == "collect":
                 if step.collect in t.slots and not step.always_ask:

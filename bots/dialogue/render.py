@@ -119,3 +119,14 @@ def render(
         for b in response.buttons
     )
     return Reply(text=_chat_text(raw), response=name, buttons=buttons)
+
+
+def render_text(
+    name: str, text: str, *, channel: str, extra: dict[str, Any] | None = None
+) -> Reply:
+    """A literal text (not a template: no ``{slot}`` filling), e.g. a knowledge-article
+    answer, rendered for ``channel`` like a response."""
+    extra = dict(extra or {})
+    if channel == "voice":
+        return Reply(text=_voice_plain(text), response=name, ssml=_voice_ssml(text), extra=extra)
+    return Reply(text=_chat_text(text), response=name, extra=extra)

@@ -38,14 +38,18 @@ class Response(_Strict):
     voice: dict[str, list[str]] = Field(default_factory=dict)
     buttons: tuple[Button, ...] = ()
     sensitive: bool = False
+    # A knowledge article to answer from when the KB is available (``branch-hours`` reads
+    # ``en-branch-hours`` / ``zh-branch-hours``); the texts above are the fallback.
+    kb: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
         # `utter_x: {en: "...", zh: [...]}` is the short form editors write most.
         if isinstance(data, dict) and "text" not in data:
-            langs = {k: v for k, v in data.items() if k not in {"voice", "buttons", "sensitive"}}
-            data = {k: v for k, v in data.items() if k in {"voice", "buttons", "sensitive"}}
+            keys = {"voice", "buttons", "sensitive", "kb"}
+            langs = {k: v for k, v in data.items() if k not in keys}
+            data = {k: v for k, v in data.items() if k in keys}
             data["text"] = langs
         for key in ("text", "voice"):
             if isinstance(data, dict) and isinstance(data.get(key), dict):

@@ -24,7 +24,7 @@ from bots.dialogue.engine import DialogueEngine, TurnResult
 from bots.dialogue.render import Reply
 from bots.dialogue.tracker import Tracker
 from bots.dialogue.understanding import Understander, Understanding, parse_payload
-from bots.handoff import HandoffDesk, build_packet
+from bots.handoff import HandoffDesk, QueuePosition, build_packet
 from core.bus.base import Bus
 from core.clock import Clock
 from core.domain import Channel, Speaker
@@ -68,6 +68,8 @@ class TrackerStore(Protocol):
 
     async def save(self, tracker: Tracker) -> None: ...
 
+    async def sender_of(self, contact_id: str) -> str | None: ...
+
 
 class MemoryTrackerStore:
     """Trackers in a dict (tests, benchmarks, a single-process demo without persistence)."""
@@ -81,6 +83,12 @@ class MemoryTrackerStore:
 
     async def save(self, tracker: Tracker) -> None:
         self.trackers[tracker.sender_id] = tracker.to_dict()
+
+    async def sender_of(self, contact_id: str) -> str | None:
+        for sender, data in self.trackers.items():
+            if data.get("contact_id") == contact_id:
+                return sender
+        return None
 
 
 class SqlTrackerStore:
@@ -126,6 +134,17 @@ class SqlTrackerStore:
         self.cache.move_to_end(tracker.sender_id)
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
+
+    async def sender_of(self, contact_id: str) -> str | None:
+        for sender, data in reversed(self.cache.items()):
+            if data.get("contact_id") == contact_id:
+                return sender
+        async with self.sessions() as s:
+            return await s.scalar(
+                select(BotConversationRow.sender_id)
+                .where(BotConversationRow.contact_id == contact_id)
+                .limit(1)
+            )
 
     async def idle(self, *, before: Any) -> list[str]:
         async with self.sessions() as s:
@@ -265,7 +284,8 @@ class BotService:
             t.metadata.update(metadata)
         if seq is not None:
             t.last_seq = seq
-        t.language = language or detect_language(text, t.language, settings.languages)
+        if language or parse_payload(text) is None:  # a button/key payload is no language
+            t.language = language or detect_language(text, t.language, settings.languages)
         t.turn += 1
         prefix: list[Reply] = []
         if len(text) > settings.max_message_chars:
@@ -285,7 +305,9 @@ class BotService:
                     turn=t.turn,
                 )
             )
-        if t.status == "handed_off":
+        if t.status == "handed_off" and t.metadata.get("agent_id"):
+            result = TurnResult()  # a human is on the chat: the line above reached them
+        elif t.status == "handed_off":
             result = await self._hold(t, text)
         else:
             u = parse_payload(text) or await self.understander.understand(text, language=t.language)
@@ -385,11 +407,20 @@ class BotService:
         t.log("handoff_requested", reason=h.reason, queue=packet.queue)
         if self.desk is not None:
             pos = await self.desk.enqueue(packet, sender_id=t.sender_id)
-            t.slots["queue_position"] = str(pos.position)
-            t.slots["wait_min"] = str(max(1, round(pos.ewt_s / 60)))
-            self.engine.say(t, result, "utter_handoff_queued")
+            self._say_position(t, result, pos, "utter_handoff_queued")
         else:
             self.engine.say(t, result, "utter_handoff")
+
+    def _say_position(self, t: Tracker, out: TurnResult, pos: QueuePosition, name: str) -> None:
+        """Say ``name`` with the queue position and wait (routing's when it knows them); when
+        nobody who could take the contact is signed in, ``<name>_no_agents`` if the flows
+        define it (an infinite wait is never read out as a number of minutes)."""
+        t.slots["queue_position"] = str(max(pos.position, 1))
+        t.slots["wait_min"] = str(pos.wait_min)
+        t.log("queue_position", position=pos.position, ewt_s=pos.ewt_s, source=pos.source)
+        if not pos.agents_available and f"{name}_no_agents" in self.engine.book.responses:
+            name = f"{name}_no_agents"
+        self.engine.say(t, out, name)
 
     async def _hold(self, t: Tracker, text: str) -> TurnResult:
         """The customer writes while waiting for an agent: position and wait, or — if they
@@ -404,14 +435,20 @@ class BotService:
             t.status = "bot"
             t.log("callback_requested")
             self.engine.start_flow(t, "callback")
+            ani = t.metadata.get("phone")
+            if ani:
+                t.set_slot("callback_phone", ani)  # a phone caller's own number (ANI)
             await self.engine.run(t, out)
             return out
+        await self._hold_message(t, out)
+        return out
+
+    async def _hold_message(self, t: Tracker, out: TurnResult) -> None:
         if self.desk is not None:
             pos = await self.desk.position(t.contact_id)
-            t.slots["queue_position"] = str(max(pos.position, 1))
-            t.slots["wait_min"] = str(max(1, round(pos.ewt_s / 60)))
-        self.engine.say(t, out, "utter_hold")
-        return out
+            self._say_position(t, out, pos, "utter_hold")
+        else:
+            self.engine.say(t, out, "utter_hold")
 
     async def _note_callback(self, t: Tracker) -> None:
         """A callback number taken while queued turns the queue entry into a callback."""
@@ -469,6 +506,7 @@ class BotService:
             if self.desk is not None:
                 await self.desk.hand_back(t.contact_id, agent_id=agent_id, reason=flow or "")
             t.status = "bot"
+            t.metadata.pop("agent_id", None)
             t.log("handed_back", agent=agent_id, flow=flow)
             out = TurnResult()
             self.engine.say(t, out, "utter_back_with_bot")
@@ -492,6 +530,66 @@ class BotService:
             await self.trackers.save(t)
             return out.replies
 
+    # --- a human agent on the chat (issue 7: agents type into chats) ----------------------
+    async def agent_joined(self, contact_id: str, agent_id: str) -> bool:
+        """An agent took this handed-off chat: tell the customer (once); from now on their
+        messages go to the agent (as transcript lines) and get no bot answer."""
+        return await self._to_customer(contact_id, None, agent_id=agent_id)
+
+    async def agent_wrote(self, contact_id: str, agent_id: str | None, text: str) -> bool:
+        """A line the agent typed, delivered to the customer's chat."""
+        return await self._to_customer(contact_id, None, agent_id=agent_id, text=text)
+
+    async def agent_closed(self, contact_id: str, agent_id: str | None = None) -> bool:
+        """The agent ended the chat: the customer is told and the conversation ends."""
+        return await self._to_customer(
+            contact_id, "utter_agent_left", agent_id=agent_id, note="agent_closed", end=True
+        )
+
+    async def _to_customer(
+        self,
+        contact_id: str,
+        response: str | None,
+        *,
+        agent_id: str | None,
+        text: str | None = None,
+        note: str | None = None,
+        end: bool = False,
+    ) -> bool:
+        sender = await self.trackers.sender_of(contact_id) if contact_id else None
+        if sender is None:
+            return False
+        async with self._lock(sender):
+            t = await self.trackers.get(sender)
+            if t is None or t.status != "handed_off" or t.channel != "chat":
+                return False  # not a chat waiting for / talking to a human
+            joined = t.metadata.get("agent_id")
+            if agent_id and joined and agent_id != joined:
+                return False  # only the agent on the chat writes to it
+            out = TurnResult()
+            if not joined:
+                if end:
+                    return False  # nobody had joined: nothing to close
+                # first sign of the agent (accepted, or wrote first): the customer is told
+                t.metadata["agent_id"] = agent_id or "agent"
+                t.log("agent_joined", agent=agent_id)
+                if "utter_agent_joined" in self.engine.book.responses:
+                    self.engine.say(t, out, "utter_agent_joined")
+            if text is not None:
+                out.replies.append(Reply(text=text, extra={"from": "agent"}))
+            elif joined and response is not None and response in self.engine.book.responses:
+                self.engine.say(t, out, response)
+            t.outbox.extend(
+                {"text": r.text, "response": r.response, "from": r.extra.get("from", "bot")}
+                for r in out.replies
+            )
+            if end:
+                t.log(note or "agent_closed", agent=agent_id)
+                t.metadata.pop("agent_id", None)
+                self._end(t, reason="agent_hangup")
+            await self.trackers.save(t)
+            return bool(out.replies) or end
+
     async def take_outbox(self, sender_id: str) -> list[dict[str, Any]]:
         """Messages produced outside a customer turn (hand-back), for polling channels."""
         async with self._lock(sender_id):
@@ -504,6 +602,29 @@ class BotService:
 
     async def tracker(self, sender_id: str) -> Tracker | None:
         return await self.trackers.get(sender_id)
+
+    async def status(self, sender_id: str) -> str | None:
+        """``bot``, ``handed_off`` (waiting for or talking to a person), ``ended``; None if
+        the sender never wrote."""
+        t = await self.trackers.get(sender_id)
+        return None if t is None else t.status
+
+    async def hold_update(self, sender_id: str) -> list[Reply]:
+        """The periodic "you are number N, about M minutes" message for a customer waiting
+        for an agent (the voice pipeline speaks it between hold music); [] if not waiting.
+
+        Not a customer turn: no transcript or reply events here (the channel that speaks it
+        publishes what it said, as for every voice reply).
+        """
+        async with self._lock(sender_id):
+            t = await self.trackers.get(sender_id)
+            if t is None or t.status != "handed_off":
+                return []
+            out = TurnResult()
+            await self._hold_message(t, out)
+            t.log("hold_update", position=t.slots.get("queue_position"))
+            await self.trackers.save(t)
+            return out.replies
 
 
 def outcome_of(t: Tracker) -> str:

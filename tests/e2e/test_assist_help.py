@@ -12,11 +12,6 @@ tickets; a reload shows the request's state again, from the store.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from core.events import AssistSuggestion
-from core.settings import FeatureSettings, Settings
 from core.store.tables.assist import HelpRequestRow
 from core.store.tables.contacts import ContactRow
 from core.store.tables.crm import CrmCustomerRow
@@ -39,62 +33,6 @@ CID = "c-ask"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        env="test",
-        data_dir=tmp_path,
-        bus_url="memory://",
-        log_json=True,
-        secret_key="test-secret-0123456789abcdef0123456789",
-        features=FeatureSettings(voice=False, bots=False, assist=False, qa=False, campaigns=False),
-    )
-
-
-class Server:
-    """The app under uvicorn on its own loop in a thread; ``run`` executes a coroutine there."""
-
-    def __init__(self, app: Any, port: int):
-        import uvicorn
-
-        self.app = app
-        self.base = f"http://127.0.0.1:{port}"
-        self.srv = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._main, name="uvicorn-e2e-help", daemon=True)
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.srv.serve())
-
-    async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
-
-
-@pytest.fixture
-def server(settings, seeded_sqlite) -> Iterator[tuple[Server, dict[str, str]]]:  # type: ignore[no-untyped-def]
-    from app import create_app
-
-    template, passwords = seeded_sqlite
-    shutil.copy(template, settings.data_dir / "hotline.db")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = Server(create_app(settings), port)
-    srv.thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.srv.started:  # startup, bounded; not a settle-sleep
-        assert srv.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield srv, passwords
-    finally:
-        srv.srv.should_exit = True
-        srv.thread.join(30)
-
-
 async def _login(browser: Any, base: str, user: str, password: str, path: str) -> Any:
     page = await (await browser.new_context()).new_page()
     await page.goto(f"{base}/login?next={path}")
@@ -105,10 +43,10 @@ async def _login(browser: Any, base: str, user: str, password: str, path: str) -
     return page
 
 
-async def test_agent_asks_supervisor_joins_and_follow_up_ticket(server) -> None:  # type: ignore[no-untyped-def]
+async def test_agent_asks_supervisor_joins_and_follow_up_ticket(app_thread) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import async_playwright, expect
 
-    srv, passwords = server
+    srv, passwords = app_thread
     app = srv.app
 
     async def setup() -> None:

@@ -11,11 +11,6 @@ again exactly once.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import threading
-from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +19,6 @@ import pytest
 
 from assist import repo
 from core.events import AssistSuggestion
-from core.settings import FeatureSettings, Settings
 from core.store.tables.assist import ContactSummaryRow, SuggestionRating
 from core.store.tables.contacts import ContactRow
 
@@ -35,74 +29,16 @@ CID = "c-sidebar"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        env="test",
-        data_dir=tmp_path,
-        bus_url="memory://",
-        log_json=True,
-        secret_key="test-secret-0123456789abcdef0123456789",
-        features=FeatureSettings(voice=False, bots=False, assist=False, qa=False, campaigns=False),
-    )
-
-
-class Server:
-    """The app under uvicorn on its own loop in a thread; ``run`` executes a coroutine there."""
-
-    def __init__(self, app: Any, port: int):
-        import uvicorn
-
-        self.app = app
-        self.base = f"http://127.0.0.1:{port}"
-        self.srv = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._main, name="uvicorn-e2e", daemon=True)
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.srv.serve())
-
-    async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
-
-
-@pytest.fixture
-def server(settings, seeded_sqlite) -> Iterator[tuple[Server, dict[str, str]]]:  # type: ignore[no-untyped-def]
-    import time
-
-    from app import create_app
-
-    template, passwords = seeded_sqlite
-    shutil.copy(template, settings.data_dir / "hotline.db")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = Server(create_app(settings), port)
-    srv.thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.srv.started:  # startup, bounded; not a settle-sleep
-        assert srv.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield srv, passwords
-    finally:
-        srv.srv.should_exit = True
-        srv.thread.join(30)
-
-
 def event(n: int, kind: str, title: str, body: str = "", **kw: Any) -> AssistSuggestion:
     return AssistSuggestion(
         contact_id=CID, at=T0 + timedelta(seconds=n), kind=kind, title=title, body=body, **kw
     )  # type: ignore[arg-type]
 
 
-async def test_sidebar_shows_suggestions_live(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_sidebar_shows_suggestions_live(app_thread, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from playwright.async_api import async_playwright, expect
 
-    srv, passwords = server
+    srv, passwords = app_thread
     app = srv.app
     writer = repo.StoreWriter(app.state.store.sessions)
 
