@@ -34,6 +34,11 @@ def _language(value: str | None) -> str:
     return lang if lang in LANGUAGES else "en"
 
 
+def _caller_number(params: dict[str, str]) -> dict[str, str]:
+    number = params.get("from") or params.get("From") or params.get("caller") or ""
+    return {"phone": number} if number else {}
+
+
 def _bridged(ws: WebSocket, factory: VoiceFactory) -> VoiceFactory:
     """Route the call through the agent media bridge when the app has one (issue 7: the
     agent's softphone hears the caller and replaces the bot once the call is accepted)."""
@@ -102,7 +107,12 @@ def build_router(
             input=WireInput(wire),
             output=WireOutput(wire),
             language=_language(params.get("language")),
-            metadata={"stream_sid": wire.stream_sid, "call_sid": wire.start.call_sid or ""},
+            metadata={
+                "stream_sid": wire.stream_sid,
+                "call_sid": wire.start.call_sid or "",
+                # the caller's number, when the TwiML passes it: <Parameter name="from" …>
+                **_caller_number(params),
+            },
         )
         try:
             await _bridged(ws, voice_factory)(session)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 import soxr
+from pipecat.audio.dtmf.types import KeypadEntry
 from pipecat.frames.frames import (
     CancelFrame,
     CancelWorkerFrame,
@@ -22,6 +23,7 @@ from pipecat.frames.frames import (
     ErrorFrame,
     Frame,
     InputAudioRawFrame,
+    InputDTMFFrame,
     InterruptionFrame,
     OutputAudioRawFrame,
     StartFrame,
@@ -74,6 +76,7 @@ class WireInput(FrameProcessor):
         super().__init__(**kw)
         self.wire = wire
         self._task: asyncio.Task | None = None
+        self._keys_task: asyncio.Task | None = None
         self._resampler: Resampler | None = None
         self.received_s = 0.0
 
@@ -82,6 +85,8 @@ class WireInput(FrameProcessor):
         await self.push_frame(frame, direction)
         if isinstance(frame, StartFrame) and self._task is None:
             self._task = self.create_task(self._read())
+            if isinstance(getattr(self.wire, "dtmf", None), asyncio.Queue):
+                self._keys_task = self.create_task(self._keys())
         elif isinstance(frame, EndFrame | CancelFrame):
             await self._stop()
 
@@ -90,9 +95,23 @@ class WireInput(FrameProcessor):
         await self._stop()
 
     async def _stop(self) -> None:
+        keys, self._keys_task = self._keys_task, None
+        if keys is not None and keys is not asyncio.current_task():
+            await self.cancel_task(keys)
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
             await self.cancel_task(task)
+
+    async def _keys(self) -> None:
+        """Keypad presses the wire received (Twilio ``dtmf``, AudioSocket 0x03) as frames."""
+        queue: asyncio.Queue[str] = self.wire.dtmf  # type: ignore[attr-defined]
+        while True:
+            digit = await queue.get()
+            try:
+                button = KeypadEntry(digit)
+            except ValueError:
+                continue  # not a keypad key (a malformed event): ignored
+            await self.push_frame(InputDTMFFrame(button=button))
 
     async def _read(self) -> None:
         reason = "hangup"
