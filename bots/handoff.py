@@ -293,6 +293,26 @@ class HandoffDesk:
             await s.commit()
         return True
 
+    async def close_open(self, contact_id: str, *, served: bool) -> bool:
+        """The conversation ended: its open queue row becomes ``completed`` (an agent served
+        it) or ``abandoned`` (the customer left while waiting); a callback row stays."""
+        async with self.sessions() as s:
+            row = await s.scalar(
+                select(BotHandoffRow)
+                .where(
+                    BotHandoffRow.contact_id == contact_id,
+                    BotHandoffRow.status.in_(("waiting", "assigned")),
+                )
+                .order_by(BotHandoffRow.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                return False
+            row.status = "completed" if served else "abandoned"
+            row.updated_at = self.clock.now()
+            await s.commit()
+        return True
+
     async def log(self, contact_id: str) -> list[dict[str, Any]]:
         async with self.sessions() as s:
             rows = await s.scalars(

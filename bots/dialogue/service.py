@@ -476,8 +476,13 @@ class BotService:
             t = await self.trackers.get(sender_id)
             if t is None or t.status == "ended":
                 return t.outcome if t else None
+            was_queued = t.status == "handed_off"
+            served = bool(t.metadata.get("agent_id"))
             self._end(t, reason=reason)
             await self.trackers.save(t)
+            if was_queued and self.desk is not None:
+                # leaving while in line is an abandon, not a contact still waiting for an agent
+                await self.desk.close_open(t.contact_id, served=served)
             return t.outcome
 
     async def expire_idle(self, *, idle_s: float = 900.0) -> int:
@@ -588,6 +593,8 @@ class BotService:
                 t.metadata.pop("agent_id", None)
                 self._end(t, reason="agent_hangup")
             await self.trackers.save(t)
+            if end and self.desk is not None:
+                await self.desk.close_open(t.contact_id, served=True)
             return bool(out.replies) or end
 
     async def take_outbox(self, sender_id: str) -> list[dict[str, Any]]:

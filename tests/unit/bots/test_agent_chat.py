@@ -51,6 +51,21 @@ async def test_agent_and_customer_write_to_each_other_then_the_agent_closes(bot:
     assert "closed the chat" in out[-1]["text"]
     t = await bot.service.tracker("s1")
     assert t is not None and t.status == "ended" and t.outcome == "handed_off"
+    assert await bot.service.desk.waiting() == []  # the queue row is closed as served
+
+
+async def test_a_customer_who_leaves_the_queue_is_an_abandon(bot: Harness) -> None:
+    cid = await _handed_off(bot)
+    assert [w["contact_id"] for w in await bot.service.desk.waiting()] == [cid]
+    await bot.service.end_conversation("s1", reason="hangup")
+    assert await bot.service.desk.waiting() == []
+    from sqlalchemy import select
+
+    from core.store.tables.bots import BotHandoffRow
+
+    async with bot.store.sessions() as s:
+        status = await s.scalar(select(BotHandoffRow.status).where(BotHandoffRow.contact_id == cid))
+    assert status == "abandoned"
 
 
 async def test_first_agent_line_joins_when_the_agent_was_already_busy(bot: Harness) -> None:
