@@ -360,6 +360,7 @@ async def _start_features(
             # FAQ answers from the KB once assist has opened it; routing's position/EWT.
             knowledge_base=lambda: app.state.kb or None,
             live_position=app.state.routing.position,
+            tickets=app.state.tickets,  # disputes/complaints the bot opens are tickets
         )
         wire_agent_chat(app)
     if features.voice:

@@ -81,11 +81,18 @@ class CrmAdapter(Protocol):
 
 
 class StoreCrm:
-    """Demo CRM on the ``crm_*`` tables."""
+    """Demo CRM on the ``crm_*`` tables.
 
-    def __init__(self, sessions: async_sessionmaker, *, clock: Clock | None = None):
+    With ``tickets`` (the ticket service, injected: bots never import tickets/), follow-ups
+    the bot opens — disputes, complaints, address changes — are real tickets that agents see
+    on the customer card and work; without it they are ``crm_follow_ups`` rows."""
+
+    def __init__(
+        self, sessions: async_sessionmaker, *, clock: Clock | None = None, tickets: Any = None
+    ):
         self.sessions = sessions
         self.clock = clock or SystemClock()
+        self.tickets = tickets
 
     async def find_customer(
         self, *, phone: str | None = None, account_number: str | None = None
@@ -158,6 +165,19 @@ class StoreCrm:
     async def create_follow_up(
         self, *, customer_id: str | None, contact_id: str | None, kind: str, details: dict[str, Any]
     ) -> str:
+        if self.tickets is not None:
+            title = kind.replace("_", " ").capitalize() + " (opened by the bot)"
+            description = "; ".join(f"{k}: {v}" for k, v in details.items() if v)
+            row = await self.tickets.create(
+                title=title,
+                created_by="bot",
+                description=description,
+                kind=kind,
+                customer_id=customer_id,
+                contact_id=contact_id,
+                fields={k: str(v) for k, v in details.items()},
+            )
+            return str(row.id)
         ref = f"{kind[:2].upper()}-{uuid.uuid4().hex[:6].upper()}"
         async with self.sessions() as s:
             s.add(

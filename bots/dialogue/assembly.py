@@ -60,19 +60,21 @@ async def build_bot_service(
     trackers: TrackerStore | None = None,
     knowledge_base: Any = None,
     live_position: LivePosition | None = None,
+    tickets: Any = None,
 ) -> BotService:
     """Build the service; with no ``understander`` the demo NLU is trained/loaded (in a thread).
 
     ``knowledge_base``: the KB (or a callable returning it, None while it is off) that FAQ
     responses naming an article answer from. ``live_position``: routing's position/EWT of
     a waiting contact (``RoutingService.position``) for the queue announcements.
+    ``tickets``: the ticket service; follow-ups the bot opens become tickets.
     """
     if understander is None:
         if registry is None or nlu_cache_dir is None:
             raise ValueError("pass an understander, or registry + nlu_cache_dir for the demo NLU")
         nlu = await asyncio.to_thread(train_demo_nlu, registry=registry, cache_dir=nlu_cache_dir)
         understander = NluUnderstander(nlu)
-    crm = StoreCrm(sessions, clock=clock)
+    crm = StoreCrm(sessions, clock=clock, tickets=tickets)
     engine = DialogueEngine(
         library=FlowLibrary(flows_dir),
         crm=crm,
