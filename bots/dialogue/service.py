@@ -417,6 +417,8 @@ class BotService:
         define it (an infinite wait is never read out as a number of minutes)."""
         t.slots["queue_position"] = str(max(pos.position, 1))
         t.slots["wait_min"] = str(pos.wait_min)
+        # English needs the unit inflected ("1 minute"); Chinese templates write {wait_min}分钟
+        t.slots["wait_minutes"] = f"{pos.wait_min} minute{'' if pos.wait_min == 1 else 's'}"
         t.log("queue_position", position=pos.position, ewt_s=pos.ewt_s, source=pos.source)
         if not pos.agents_available and f"{name}_no_agents" in self.engine.book.responses:
             name = f"{name}_no_agents"

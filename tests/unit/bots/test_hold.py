@@ -81,7 +81,7 @@ async def test_queue_messages_use_routings_position_and_wait(bot: Harness) -> No
     assert t is not None
     routing.known[t.contact_id] = LivePos(position=1, ewt_s=50.0)  # someone ahead was served
     replies = await bot.say("how long now?")
-    assert "position 1, about 1 minutes" in replies[-1]
+    assert "position 1, about 1 minute to go" in replies[-1]
     hold = await bot.service.hold_update("s1")  # what the voice pipeline speaks
     assert "position 1" in hold[0].text
     t = await bot.service.tracker("s1")
