@@ -76,6 +76,7 @@ async def test_queue_messages_carry_routings_position_and_wait(wired) -> None:  
     await routing.login("a1")
     await routing.take_break("a1", "lunch")
     aht_min = round(routing.queues["default"].aht_s / 60)
+    routing._clock.advance(1)  # c2 arrives after c1 (a frozen-clock tie would order by id)
     second = await _say(service, "c2", "Can I speak to a human please")
     assert f"number 2 in the queue; the wait is about {2 * aht_min} minutes" in second
     assert f"position 1, about {aht_min} minutes" in await _say(service, "c1", "still there?")
