@@ -173,6 +173,9 @@ def create_app(
         try:
             yield
         finally:
+            preload = getattr(app.state, "zh_preload", None)
+            if preload is not None:
+                background.append(preload)
             for task in background:
                 task.cancel()
             for task in background:
@@ -333,6 +336,14 @@ def _include_area_routers(app: FastAPI, campaigns: object | None) -> None:
     app.include_router(build_assist_pages())
 
 
+async def _preload_language(engines: object, language: str) -> None:
+    try:
+        await asyncio.to_thread(engines.for_language, language)  # type: ignore[attr-defined]
+        log.info("voice.language_preloaded", language=language)
+    except Exception as e:  # a missing voice only costs the first such call its wait
+        log.warning("voice.preload_failed", language=language, error=repr(e))
+
+
 def wire_agent_chat(app: FastAPI) -> AgentChatRelay:
     """Agents type into handed-off chats: the relay joins bots, bus and call control."""
     relay = AgentChatRelay(app.state.bots)
@@ -384,6 +395,12 @@ async def _start_features(
             recordings_dir=settings.data_dir / "recordings",
             config=config,
         )
+        if settings.voice.preload_zh:
+            # Mandarin (whisper-base + Kokoro, ~15 s of CPU) loads in the background so the
+            # first 普通话 call does not wait for it; until then such a call loads it itself
+            app.state.zh_preload = asyncio.create_task(
+                _preload_language(engines, "zh"), name="voice-preload-zh"
+            )
         if settings.voice.audiosocket_port:
             app.state.audiosocket = await serve_audiosocket(
                 settings.voice.audiosocket_host,

@@ -24,6 +24,7 @@ app.add_typer(users_app, name="users")
 
 BENCHMARKS = {
     "voice": "bench.voice_latency",
+    "tts": "bench.tts_quality",
     "asr": "bench.asr_accuracy",
     "nlu": "bench.nlu_accuracy",
     "routing": "bench.routing_decisions",

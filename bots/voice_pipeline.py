@@ -8,11 +8,11 @@ Audio inside is 16 kHz mono PCM16; transports resample at the edges (soxr). Engi
 shared by every call of the process (one Whisper, one Piper voice, one smart-turn session);
 per call there is only the Silero VAD state and the buffers. Engines are per call language:
 English (tiny.en + Piper) loads at start-up; Mandarin (multilingual whisper-base prompted for
-Simplified script + eSpeak NG ``cmn-latn-pinyin``) loads when the first ``zh`` call arrives,
-so an English-only process starts as fast as before; ``auto`` calls detect the language with
-whisper-base and speak each reply with the voice of the detected language. Every stage
-publishes its events with ``publish_nowait``: the pipeline never awaits the bus, the store or
-a subscriber.
+Simplified script + the Kokoro-82M voice, eSpeak NG as the fallback) loads when the first
+``zh`` call arrives or when the app preloads it after start-up; ``auto`` calls detect the
+language with whisper-base and speak each reply with the voice of the detected language.
+Every stage publishes its events with ``publish_nowait``: the pipeline never awaits the bus,
+the store or a subscriber.
 With a responder that knows the conversation (``ConversationAware``: the dialogue engine),
 the bracketed stages join: a caller handed off to a person hears hold music and periodic
 position/wait messages until an agent joins (``bots.hold``), the call hangs up after the
@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
@@ -376,6 +377,28 @@ async def _outcome(call: VoiceCall) -> str | None:
         return None
 
 
+def _mandarin_voice(registry: object, zh_voice: str) -> TextToSpeech:
+    """Kokoro (``kokoro:<pack>``) when its packages are installed, else eSpeak NG.
+
+    Kokoro reads back at 9 % CER through our whisper-base against eSpeak's 56 % (issue 4,
+    bench/tts_quality.py) but costs ~0.3 s CPU per second of speech, so fixed prompts come
+    from the phrase cache."""
+    from tts.errors import TTSModelUnavailable
+    from tts.espeak import EspeakNgTTS
+
+    if zh_voice.startswith("kokoro:"):
+        from tts.kokoro import KokoroTTS
+
+        try:
+            voice = KokoroTTS(registry, voice=zh_voice.removeprefix("kokoro:"))  # type: ignore[arg-type]
+            voice.warm_up()  # loads model + G2P once; raises if the packages are absent
+            return voice
+        except TTSModelUnavailable as e:
+            structlog.get_logger(__name__).warning("voice.kokoro_unavailable", error=str(e))
+            return EspeakNgTTS()
+    return EspeakNgTTS(voice=zh_voice)
+
+
 def build_voice_engines(
     registry: object,
     *,
@@ -385,7 +408,7 @@ def build_voice_engines(
     warm_up: bool = True,
     languages: Sequence[str] = ("en",),
     zh_asr_model: str = "whisper-base",
-    zh_voice: str = "cmn-latn-pinyin",
+    zh_voice: str = "kokoro:jm_kumo",
 ) -> VoiceEngines:
     """The process-wide engines for voice calls (load once at start-up, share across calls).
 
@@ -422,19 +445,19 @@ def build_voice_engines(
     )
 
     def load_zh() -> LanguageEngines:
-        from tts.espeak import EspeakNgTTS
-
         zh_whisper = FasterWhisperSTT(
             registry,  # type: ignore[arg-type]
             model=zh_asr_model,
             compute_type="int8",
             beam_size=1,
         )
-        zh_tts = EspeakNgTTS(voice=zh_voice)
+        zh_tts = _mandarin_voice(registry, zh_voice)
         zh_cache = PhraseCache(zh_tts)
         if warm_up:
             zh_whisper.warm_up()
-        zh_cache.warm(fixed)  # eSpeak: ~20 ms a phrase, so always
+            zh_cache.warm(fixed)  # Kokoro: ~1 s CPU a phrase (the zh ones), start-up only
+        elif not zh_voice.startswith("kokoro:"):
+            zh_cache.warm(fixed)  # eSpeak: ~20 ms a phrase
         return LanguageEngines(stt=live_turn_stt(zh_whisper), tts=zh_tts, phrase_cache=zh_cache)
 
     def load_auto() -> LanguageEngines:

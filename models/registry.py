@@ -7,6 +7,7 @@ inside a pinned PyPI package, and it is used only after its sha256 matched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -29,6 +30,11 @@ class ModelFile:
     size: int
     module: str | None = None  # file lives in another package than the entry's
     package: str | None = None
+    alias: str | None = None  # name in a join's ``parts`` when several packages ship one path
+
+    @property
+    def key(self) -> str:
+        return self.alias or self.path
 
 
 @dataclass(frozen=True)
@@ -130,11 +136,12 @@ class Registry:
                 res.problems.append(str(e))
                 continue
             if not p.is_file():
-                res.problems.append(f"{f.path}: missing at {p}")
+                res.problems.append(f"{f.key}: missing at {p}")
             elif p.stat().st_size != f.size:
-                res.problems.append(f"{f.path}: size {p.stat().st_size} != {f.size}")
+                res.problems.append(f"{f.key}: size {p.stat().st_size} != {f.size}")
             elif check_hash and sha256_file(p) != f.sha256:
-                res.problems.append(f"{f.path}: sha256 mismatch; reinstall {entry.requirement}")
+                pkg = f.package or entry.requirement
+                res.problems.append(f"{f.key}: sha256 mismatch; reinstall {pkg}")
         if entry.join is not None:
             joined = self.models_dir / entry.name / entry.join.target
             if not joined.is_file():
@@ -155,10 +162,10 @@ class Registry:
             return self.path(name)
         target = self.models_dir / entry.name
         target.mkdir(parents=True, exist_ok=True)
-        by_name = {f.path: f for f in entry.files}
+        by_name = {f.key: f for f in entry.files}
         joined = target / entry.join.target
         if not joined.exists() or sha256_file(joined) != entry.join.sha256:
-            tmp = joined.with_suffix(".tmp")
+            tmp = joined.with_name(f"{joined.name}.{os.getpid()}.tmp")  # one per process
             with tmp.open("wb") as out:
                 for part in entry.join.parts:
                     with self.file_path(entry, by_name[part]).open("rb") as fh:
@@ -169,11 +176,12 @@ class Registry:
                 raise ModelHashMismatch(f"model {name}: joined weights do not match the pin")
             os.replace(tmp, joined)  # atomic: never a half-written model
         for f in entry.files:
-            if f.path in entry.join.parts:
+            if f.key in entry.join.parts:
                 continue
-            link = target / f.path
+            link = target / Path(f.path).name  # flat: the loader finds every file by name
             if not link.exists():
-                link.symlink_to(self.file_path(entry, f))
+                with contextlib.suppress(FileExistsError):  # another process linked it first
+                    link.symlink_to(self.file_path(entry, f))
         return target
 
     def shared(self, key: Hashable, factory: Callable[[], T]) -> T:

