@@ -89,6 +89,7 @@ from routing.pages import build_pages_router as build_routing_pages
 from routing.service import RoutingService
 from tickets.api import router as tickets_router
 from tickets.service import TicketService
+from tts.by_language import VoicesByLanguage
 from tts.piper import PiperTTS
 from web.routes import build_pages_router, mount_static
 
@@ -146,7 +147,7 @@ def create_app(
             clock=clock,
             settings=settings.campaigns,
             bus=bus,
-            tts=PiperTTS(registry) if features.voice else None,
+            tts=_campaign_voices(registry) if features.voice else None,
         )
         if features.campaigns
         else None
@@ -334,6 +335,13 @@ def _include_area_routers(app: FastAPI, campaigns: object | None) -> None:
     app.include_router(build_qa_pages())
     app.include_router(assist_router, prefix=API_PREFIX)
     app.include_router(build_assist_pages())
+
+
+def _campaign_voices(registry: Registry) -> VoicesByLanguage:
+    """Campaign lines in English by Piper, in Mandarin by Kokoro (loaded on the first one)."""
+    from tts.kokoro import KokoroTTS
+
+    return VoicesByLanguage({"en": PiperTTS(registry), "zh": lambda: KokoroTTS(registry)})
 
 
 async def _preload_language(engines: object, language: str) -> None:
