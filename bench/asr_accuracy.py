@@ -3,8 +3,13 @@
 Measures, in one run:
 - WER on the recorded English clip(s) in shared/data/speech_clips (tiny.en and base);
 - spoken-digit accuracy on FSDD at 8 kHz sent through G.711 μ-law (the telephone path),
-  per speaker and overall, with our digit prompt + ``asr.numbers.spoken_digits`` and, as the
-  baseline, the same model with no prompt;
+  per speaker and overall: the digits grammar (``asr.digits.DigitRecognizer``, tiny.en and
+  base, any length and ``max_digits=1``) next to plain transcription normalised with
+  ``asr.numbers.spoken_digits`` (the baseline; the old digit-prompt variant only with
+  ``fsdd_prompted=True``, it runs on for ~14 s a clip). The grammar is zero-shot: nothing is
+  trained or tuned per FSDD speaker, so all three speakers are unseen by the model;
+- multi-digit utterances: 2-6 FSDD clips of one speaker joined with 0.1-0.3 s silences, sent
+  through μ-law, read by the digits grammar (sequence accuracy and digit error rate);
 - Mandarin CER: call-center sentences spoken by our Mandarin voice (eSpeak NG) and read back
   by whisper-base (fixed ``zh`` and auto-detect), plus how often auto-detect says ``zh``;
 - ASR real-time factor (tiny.en, base; beam 1) on Piper-spoken English turns;
@@ -28,9 +33,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import soundfile as sf
 
 from asr.audio_io import decode_bytes, decode_file
+from asr.digits import DigitRecognizer
 from asr.faster_whisper import FasterWhisperSTT
 from asr.numbers import DIGITS_PROMPT, spoken_digits
 from bench.report import finish
@@ -97,9 +104,13 @@ def _hanzi(text: str) -> list[str]:
 def _ulaw_16k(path: Path) -> bytes:
     """FSDD clip → 8 kHz μ-law WAV bytes → our decoder → 16 kHz PCM16 (the phone path)."""
     audio, rate = sf.read(path, dtype="int16")
+    return _ulaw_16k_samples(audio, rate, path.name)
+
+
+def _ulaw_16k_samples(audio: np.ndarray, rate: int, name: str) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, audio, rate, format="WAV", subtype="ULAW")
-    return decode_bytes(buf.getvalue(), name=path.name).pcm16
+    return decode_bytes(buf.getvalue(), name=name).pcm16
 
 
 def _speech_clips(engines: dict[str, FasterWhisperSTT]) -> dict[str, Any]:
@@ -122,27 +133,42 @@ def _speech_clips(engines: dict[str, FasterWhisperSTT]) -> dict[str, Any]:
     return out
 
 
-def _fsdd(
-    engines: dict[str, FasterWhisperSTT], per_digit_speaker: int, seed: int
-) -> dict[str, Any]:
+def _fsdd_groups() -> dict[tuple[str, str], list[Path]] | None:
     rec = DATA / "fsdd" / "recordings"
     if not rec.is_dir():
-        return {"skipped": f"{rec} absent"}
+        return None
     groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
     for p in sorted(rec.glob("*.wav")):
         digit, speaker, _ = p.stem.split("_")
         groups[(digit, speaker)].append(p)
+    return groups
+
+
+def _fsdd(
+    engines: dict[str, FasterWhisperSTT],
+    recognizers: dict[str, DigitRecognizer],
+    per_digit_speaker: int,
+    seed: int,
+    prompted: bool = False,
+) -> dict[str, Any]:
+    groups = _fsdd_groups()
+    if groups is None:
+        return {"skipped": f"{DATA / 'fsdd' / 'recordings'} absent"}
     rng = random.Random(seed)
     picked = [
         p
         for key in sorted(groups)
         for p in rng.sample(groups[key], min(per_digit_speaker, len(groups[key])))
     ]
-    variants = {
-        "tiny_en_prompted": (engines["tiny_en"], DIGITS_PROMPT),
-        "tiny_en_no_prompt": (engines["tiny_en"], None),
-        "base_no_prompt": (engines["base"], None),
-    }
+    # variant → callable(pcm16 at 16 kHz) → (digits heard, text for the error list)
+    variants: dict[str, Any] = {}
+    for name, rec in recognizers.items():
+        variants[f"{name}_digits"] = lambda pcm, r=rec: _digits(r.recognize(pcm))
+        variants[f"{name}_digits_one"] = lambda pcm, r=rec: _digits(r.recognize(pcm, max_digits=1))
+    for name, engine in engines.items():
+        variants[f"{name}_no_prompt"] = lambda pcm, e=engine: _plain(e, pcm, None)
+    if prompted:
+        variants["tiny_en_prompted"] = lambda pcm: _plain(engines["tiny_en"], pcm, DIGITS_PROMPT)
     correct: dict[str, dict[str, int]] = {v: defaultdict(int) for v in variants}
     elapsed: dict[str, float] = defaultdict(float)
     total: dict[str, int] = defaultdict(int)
@@ -151,16 +177,21 @@ def _fsdd(
         digit, speaker, _ = p.stem.split("_")
         pcm = _ulaw_16k(p)
         total[speaker] += 1
-        for variant, (engine, prompt) in variants.items():
+        for variant, fn in variants.items():
             t0 = time.perf_counter()
-            tr = engine.transcribe_sync(pcm, sample_rate_hz=16_000, language="en", prompt=prompt)
+            heard, text = fn(pcm)
             elapsed[variant] += time.perf_counter() - t0
-            # a clip holds one digit: the first digit said is the answer (a prompted decoder
-            # sometimes runs on into the prompt's sequence after it)
-            if spoken_digits(tr.text)[:1] == digit:
+            # plain transcription: the first digit said is the answer (a prompted decoder runs
+            # on into the prompt's sequence); the digits grammar must say exactly one digit
+            ok = (
+                heard[:1] == digit
+                if variant.endswith(("no_prompt", "prompted"))
+                else heard == digit
+            )
+            if ok:
                 correct[variant][speaker] += 1
             elif len(confusions[variant]) < 8:
-                confusions[variant].append(f"{p.name}: {tr.text!r}")
+                confusions[variant].append(f"{p.name}: {text!r}")
     n = sum(total.values())
     out: dict[str, Any] = {"clips": n, "clips_per_digit_speaker": per_digit_speaker}
     for variant in variants:
@@ -170,6 +201,71 @@ def _fsdd(
         }
         out[f"mean_ms_{variant}"] = round(elapsed[variant] / n * 1000, 1)
     out["errors"] = dict(confusions)
+    return out
+
+
+def _digits(result: Any) -> tuple[str, str]:
+    conf = ",".join(f"{c:.2f}" for c in result.confidences)
+    return result.digits, f"{result.digits} [{conf}] {result.text}"
+
+
+def _plain(engine: FasterWhisperSTT, pcm: bytes, prompt: str | None) -> tuple[str, str]:
+    tr = engine.transcribe_sync(pcm, sample_rate_hz=16_000, language="en", prompt=prompt)
+    return spoken_digits(tr.text), tr.text
+
+
+def _fsdd_multi(
+    recognizers: dict[str, DigitRecognizer], per_speaker: int, seed: int
+) -> dict[str, Any]:
+    """Digit strings: 2-6 clips of one speaker joined by 0.1-0.3 s of silence, over μ-law."""
+    groups = _fsdd_groups()
+    if groups is None:
+        return {"skipped": f"{DATA / 'fsdd' / 'recordings'} absent"}
+    by_speaker: dict[str, list[Path]] = defaultdict(list)
+    for (_, speaker), paths in sorted(groups.items()):
+        by_speaker[speaker].extend(paths)
+    rng = random.Random(seed)
+    utterances = []
+    for speaker in sorted(by_speaker):
+        for _ in range(per_speaker):
+            clips = rng.sample(by_speaker[speaker], rng.randint(2, 6))
+            parts = []
+            for p in clips:
+                audio, rate = sf.read(p, dtype="int16")
+                parts += [audio, np.zeros(int(rate * rng.uniform(0.1, 0.3)), dtype=np.int16)]
+            pcm = _ulaw_16k_samples(np.concatenate(parts[:-1]), rate, speaker)
+            utterances.append((speaker, "".join(p.name[0] for p in clips), pcm))
+    out: dict[str, Any] = {
+        "utterances": len(utterances),
+        "digits": sum(len(ref) for _, ref, _ in utterances),
+    }
+    for name, rec in recognizers.items():
+        exact: dict[str, int] = defaultdict(int)
+        edits: dict[str, int] = defaultdict(int)
+        ref_digits: dict[str, int] = defaultdict(int)
+        errors = []
+        elapsed = 0.0
+        for speaker, ref, pcm in utterances:
+            t0 = time.perf_counter()
+            result = rec.recognize(pcm)
+            elapsed += time.perf_counter() - t0
+            exact[speaker] += result.digits == ref
+            edits[speaker] += _edit_distance(list(ref), list(result.digits))
+            ref_digits[speaker] += len(ref)
+            if result.digits != ref and len(errors) < 8:
+                errors.append(f"{ref} → {_digits(result)[1]}")
+        n = len(utterances)
+        speakers = sorted(ref_digits)
+        out[f"sequence_accuracy_{name}"] = round(sum(exact.values()) / n, 4)
+        out[f"sequence_accuracy_{name}_by_speaker"] = {
+            s: round(exact[s] / per_speaker, 4) for s in speakers
+        }
+        out[f"digit_error_rate_{name}"] = round(sum(edits.values()) / sum(ref_digits.values()), 4)
+        out[f"digit_error_rate_{name}_by_speaker"] = {
+            s: round(edits[s] / ref_digits[s], 4) for s in speakers
+        }
+        out[f"mean_ms_{name}"] = round(elapsed / n * 1000, 1)
+        out[f"errors_{name}"] = errors
     return out
 
 
@@ -252,6 +348,8 @@ def _tts_speed(engine: Any, texts: tuple[str, ...], language: str) -> dict[str, 
 def run(
     *,
     fsdd_per_digit_speaker: int = 3,
+    fsdd_multi_per_speaker: int = 10,
+    fsdd_prompted: bool = False,
     zh_sentences: int = len(ZH_SENTENCES),
     seed: int = 0,
     models_dir: str | None = None,
@@ -260,6 +358,9 @@ def run(
     """Run every measurement; returns the result dict and writes bench/results/asr_accuracy.json."""
     params = {
         "fsdd_per_digit_speaker": fsdd_per_digit_speaker,
+        "fsdd_multi_per_speaker": fsdd_multi_per_speaker,
+        "fsdd_prompted": fsdd_prompted,
+        "digits_grammar": "asr.digits.DigitRecognizer defaults (beam 5, context prompt, 0.3 s pad)",
         "zh_sentences": zh_sentences,
         "seed": seed,
         "compute_type": "int8",
@@ -272,12 +373,16 @@ def run(
     tiny = FasterWhisperSTT(registry, model="whisper-tiny-en")
     base = FasterWhisperSTT(registry, model="whisper-base")
     piper = PiperTTS(registry, steady=True)
-    for warm in (tiny, base, piper):
+    recognizers = {"tiny_en": DigitRecognizer(tiny), "base": DigitRecognizer(base)}
+    for warm in (tiny, base, piper, *recognizers.values()):
         warm.warm_up()
     t_start = time.perf_counter()
     engines = {"tiny_en": tiny, "base": base}
     metrics: dict[str, Any] = {"speech_clips": _speech_clips(engines)}
-    metrics["fsdd_8k_ulaw"] = _fsdd(engines, fsdd_per_digit_speaker, seed)
+    metrics["fsdd_8k_ulaw"] = _fsdd(
+        engines, recognizers, fsdd_per_digit_speaker, seed, prompted=fsdd_prompted
+    )
+    metrics["fsdd_8k_ulaw_multi_digit"] = _fsdd_multi(recognizers, fsdd_multi_per_speaker, seed)
     metrics["mandarin"] = _mandarin(base, ZH_SENTENCES[:zh_sentences])
     turns = []
     for text in EN_TURNS:
@@ -298,12 +403,12 @@ def run(
         "params": params,
         "metrics": metrics,
         "baseline": {
-            "what": "same tiny.en model on FSDD without the digit prompt",
+            "what": "same tiny.en model on FSDD, plain transcription + spoken_digits",
             "fsdd_accuracy": fsdd.get("accuracy_tiny_en_no_prompt"),
         },
         "ratio": {
-            "fsdd_accuracy_vs_baseline": (
-                round(fsdd["accuracy_tiny_en_prompted"] / fsdd["accuracy_tiny_en_no_prompt"], 4)
+            "fsdd_accuracy_digits_grammar_vs_baseline": (
+                round(fsdd["accuracy_tiny_en_digits"] / fsdd["accuracy_tiny_en_no_prompt"], 4)
                 if fsdd.get("accuracy_tiny_en_no_prompt")
                 else None
             )
