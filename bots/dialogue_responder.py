@@ -55,6 +55,10 @@ class DialogueResponder:
             log.warning("bots.voice.agent_probe_failed", error=str(e))
             return False
 
+    async def expected_digits(self, contact_id: str) -> int | None:
+        """The digits the bot's last question asks for (see ``BotService.expected_digits``)."""
+        return await self.service.expected_digits(self.sender(contact_id))
+
     async def respond(self, text: str, *, contact_id: str, language: str | None) -> str:
         if not text.strip():
             return ""

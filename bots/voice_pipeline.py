@@ -29,7 +29,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.workers.runner import WorkerRunner
 
 from asr.base import SpeechToText
+from asr.digits import DigitRecognizer
 from bots.end_of_turn import SmartTurnModel
 from bots.errors import VoiceCallError
 from bots.frames import BotSpeechFrame
@@ -101,6 +102,7 @@ class VoiceEngines:
     smart_turn: SmartTurnModel
     responder: Responder
     phrase_cache: PhraseCache | None = None
+    digits: DigitRecognizer | None = None  # English digits grammar on the shared tiny.en
     languages: dict[str, LanguageEngines] = field(default_factory=dict)
     loaders: dict[str, Callable[[], LanguageEngines]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -260,6 +262,9 @@ def build_voice_call(
             language=config.language,
             beam_size=config.beam_size,
             speculative=config.speculative_asr,
+            # the digits grammar reads English digit answers (tiny.en); other languages: free
+            digits=engines.digits if language_key(config.language) == "en" else None,
+            expects_digits=_digits_probe(engines.responder, contact_id),
         ),
         BackchannelGate(),
         ResponderStage(responder=engines.responder, trace=trace, language=config.language),
@@ -377,6 +382,20 @@ async def _outcome(call: VoiceCall) -> str | None:
         return None
 
 
+def _digits_probe(
+    responder: Responder, contact_id: str
+) -> Callable[[], Awaitable[int | None]] | None:
+    """Asks the dialogue whether its pending question wants spoken digits (and how many)."""
+    expected = getattr(responder, "expected_digits", None)
+    if expected is None:
+        return None
+
+    async def probe() -> int | None:
+        return await expected(contact_id)
+
+    return probe
+
+
 def _mandarin_voice(registry: object, zh_voice: str) -> TextToSpeech:
     """Kokoro (``kokoro:<pack>``) when its packages are installed, else eSpeak NG.
 
@@ -440,8 +459,16 @@ def build_voice_engines(
         whisper.warm_up()
         smart_turn.warm_up()
         cache.warm(fixed)
+    digits = DigitRecognizer(whisper)  # same model object: no second copy of the weights
+    if warm_up:
+        digits.warm_up()
     engines = VoiceEngines(
-        stt=stt, tts=tts, smart_turn=smart_turn, responder=responder, phrase_cache=cache
+        stt=stt,
+        tts=tts,
+        smart_turn=smart_turn,
+        responder=responder,
+        phrase_cache=cache,
+        digits=digits,
     )
 
     def load_zh() -> LanguageEngines:

@@ -121,6 +121,9 @@ class Step(_Strict):
     on_fail: str | None = None
     always_ask: bool = False
     sensitive: bool = False  # a collected value that never goes into a handoff packet in clear
+    # voice: the answer is spoken digits (card last 4, PIN, menu): recognise it with the
+    # digits grammar (asr.digits) instead of free transcription
+    grammar: Literal["digits"] | None = None
     yes: str | None = None
     no: str | None = None
     # action

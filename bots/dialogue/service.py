@@ -599,6 +599,22 @@ class BotService:
                 await self.desk.close_open(t.contact_id, served=True)
             return bool(out.replies) or end
 
+    async def expected_digits(self, sender_id: str) -> int | None:
+        """How many digits the step waiting for the customer's answer expects, when it asks
+        for spoken digits (``grammar: digits``): the count from its ``\\d{N}`` pattern, else 0
+        (any number); None when the next answer is free speech."""
+        t = await self.trackers.get(sender_id)
+        frame = t.active if t is not None else None
+        if frame is None or not frame.waiting or frame.flow not in self.engine.book.flows:
+            return None
+        steps = self.engine.book.flows[frame.flow].steps
+        step = next((s for s in steps if s.id == frame.step), None)
+        if step is None or step.grammar != "digits":
+            return None
+        pattern = step.validate_.pattern if step.validate_ else None
+        m = re.search(r"\\d\{(\d+)\}", pattern or "")
+        return int(m.group(1)) if m else 0
+
     async def take_outbox(self, sender_id: str) -> list[dict[str, Any]]:
         """Messages produced outside a customer turn (hand-back), for polling channels."""
         async with self._lock(sender_id):

@@ -387,3 +387,12 @@ async def test_complaint_flow_hears_negative_emotion_without_handing_off(tmp_pat
     finally:
         await bot.bus.close()
         await bot.store.close()
+
+
+async def test_questions_that_want_spoken_digits_say_how_many(bot: Harness) -> None:
+    assert await bot.service.expected_digits("s1") is None  # no conversation yet
+    await bot.say("what are your opening hours")
+    assert await bot.service.expected_digits("s1") is None
+    out = await verify_alice(bot, "I lost my card")
+    assert "last four" in out[-1]  # verification's own last-4 question, or the card's
+    assert await bot.service.expected_digits("s1") == 4
