@@ -3,8 +3,8 @@
 Taxonomy: angry, frustrated, anxious, sad, neutral, satisfied. The text head is a logistic
 regression over the utterance embedding (shared with the intent head, so no extra encoder
 pass), VADER scores and a small cue lexicon, trained on GoEmotions with its 28 labels mapped
-onto the taxonomy (:data:`GOEMOTIONS_TO_TAXONOMY`). A second, 28-label one-vs-rest head on the
-same features serves the GoEmotions benchmark.
+onto the taxonomy (:data:`GOEMOTIONS_TO_TAXONOMY`). A second, 28-label multi-label head on the
+same features (a small MLP, or one-vs-rest LRs in older builds) serves the GoEmotions benchmark.
 
 Chinese: the head is trained twice, once on MiniLM and once on multilingual-e5 embeddings of
 the same English GoEmotions sentences; e5 maps Chinese and English into one space, so the e5
@@ -166,6 +166,20 @@ class _LinearHead:
         return x @ self.coef.T + self.intercept
 
 
+@dataclass
+class _MlpHead:
+    """One ReLU hidden layer, then a linear layer (the GoEmotions 28-label head)."""
+
+    hidden: np.ndarray  # (width, n_features)
+    hidden_b: np.ndarray  # (width,)
+    coef: np.ndarray  # (n_labels, width)
+    intercept: np.ndarray  # (n_labels,)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        h = np.maximum(x @ self.hidden.T + self.hidden_b, 0.0)
+        return h @ self.coef.T + self.intercept
+
+
 class EmotionClassifier:
     """Per-utterance emotion over the product taxonomy, fused with prosody when there is audio."""
 
@@ -188,6 +202,9 @@ class EmotionClassifier:
             arrays[f"{emb}|tax_b"] = h["tax"].intercept
             arrays[f"{emb}|go_coef"] = h["go"].coef
             arrays[f"{emb}|go_b"] = h["go"].intercept
+            if isinstance(h["go"], _MlpHead):
+                arrays[f"{emb}|go_hidden"] = h["go"].hidden
+                arrays[f"{emb}|go_hidden_b"] = h["go"].hidden_b
             arrays[f"{emb}|go_thr"] = h["go_thr"]
         base.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
@@ -226,7 +243,9 @@ class EmotionClassifier:
                 }
                 heads[emb] = {
                     "tax": _LinearHead(g["tax_coef"], g["tax_b"]),
-                    "go": _LinearHead(g["go_coef"], g["go_b"]),
+                    "go": _MlpHead(g["go_hidden"], g["go_hidden_b"], g["go_coef"], g["go_b"])
+                    if "go_hidden" in g
+                    else _LinearHead(g["go_coef"], g["go_b"]),
                     "go_thr": g["go_thr"],
                 }
         return cls(heads=heads, meta=meta, registry=registry)

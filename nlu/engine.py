@@ -30,7 +30,7 @@ from nlu.embedders import E5, MINILM, CachedEmbedder, Embedder, make_embedder
 from nlu.emotion import EmotionClassifier, EmotionResult
 from nlu.entities import EntityExtractor
 from nlu.errors import NluInputError, NluTrainingError
-from nlu.intents import HeadConfig, IntentHead
+from nlu.intents import HeadConfig, IntentHead, softmax
 from nlu.language import detect_language
 from nlu.prosody import Prosody
 from nlu.rasa_format import read_nlu_yaml, write_nlu_yaml
@@ -307,8 +307,9 @@ class NluEngine:
         lang = self._route(cleaned, language)
         head = self.heads[lang]
         vec = self.embedders[lang].encode([cleaned])
-        probs = head.predict_proba(vec, [cleaned])[0]
-        name, conf = head.decide(probs[None, :])[0]
+        logits = head.logits(vec, [cleaned])
+        probs = softmax(logits)[0]
+        name, conf = head.decide(probs[None, :], logits)[0]
         order = np.argsort(-probs)[:ranking]
         intent_ranking = [{"name": head.labels[i], "confidence": float(probs[i])} for i in order]
         if name == OUT_OF_SCOPE and all(r["name"] != OUT_OF_SCOPE for r in intent_ranking):
@@ -347,7 +348,8 @@ class NluEngine:
             by_lang.setdefault(self._route(t, language), []).append(i)
         for lang, idx in by_lang.items():
             batch = [texts[i] for i in idx]
-            probs = self.heads[lang].predict_proba(self.embedders[lang].encode(batch), batch)
-            for i, res in zip(idx, self.heads[lang].decide(probs), strict=True):
+            logits = self.heads[lang].logits(self.embedders[lang].encode(batch), batch)
+            decided = self.heads[lang].decide(softmax(logits), logits)
+            for i, res in zip(idx, decided, strict=True):
                 out[i] = res
         return out
