@@ -13,7 +13,8 @@ from bots.turn_text import looks_unfinished
         "My card number is 4532.",
         "My card number is four five three two.",
         "My date of birth is the fourth of March,",
-        "My date of birth is, the fourth of March, 1980.",
+        "My date of birth is the fourth of March 19",
+        "My card number is 4532 1234.",
         "I want to transfer money to my",
         "I'd like to talk about the",
         "我的卡号是四五三二，",
@@ -36,6 +37,13 @@ def test_unfinished(text: str) -> None:
         "What is the interest rate on a loan?",
         "你们几点开门？",
         "我的银行卡丢了。",
+        # dictation that is already whole: a date with its year, a full card, the last four
+        "My date of birth is, the fourth of March, 1980.",
+        "My date of birth is 04/03/1980",
+        "My card number is 4111 1111 1111 1111.",
+        "The last four digits are 4321.",
+        "我的卡号是4111111111111111",
+        "我的生日是1980年3月4日",
     ],
 )
 def test_finished(text: str) -> None:
