@@ -540,7 +540,21 @@ class BotService:
     # --- a human agent on the chat (issue 7: agents type into chats) ----------------------
     async def agent_joined(self, contact_id: str, agent_id: str) -> bool:
         """An agent took this handed-off chat: tell the customer (once); from now on their
-        messages go to the agent (as transcript lines) and get no bot answer."""
+        messages go to the agent (as transcript lines) and get no bot answer. On a call the
+        agent's softphone does the talking; the conversation only notes it was served."""
+        sender = await self.trackers.sender_of(contact_id) if contact_id else None
+        if sender is None:
+            return False
+        async with self._lock(sender):
+            t = await self.trackers.get(sender)
+            if t is None or t.status != "handed_off":
+                return False
+            if t.channel != "chat":
+                if not t.metadata.get("agent_id"):
+                    t.metadata["agent_id"] = agent_id
+                    t.log("agent_joined", agent=agent_id)
+                    await self.trackers.save(t)
+                return False
         return await self._to_customer(contact_id, None, agent_id=agent_id)
 
     async def agent_wrote(self, contact_id: str, agent_id: str | None, text: str) -> bool:

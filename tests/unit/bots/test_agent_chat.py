@@ -89,3 +89,26 @@ async def test_waiting_customers_still_get_the_hold_message_and_others_are_ignor
     assert await bot.service.take_outbox("s1") == []
     t = await bot.service.tracker("s1")
     assert t is not None and t.status == "handed_off"
+
+
+async def test_an_agent_on_a_call_marks_it_served_without_chat_messages(bot: Harness) -> None:
+    relay = AgentChatRelay(bot.service)
+    await bot.say("I want to speak to a human", sender="v1", channel="voice")
+    t = await bot.service.tracker("v1")
+    assert t is not None and t.status == "handed_off" and t.channel == "voice"
+    await bot.service.take_outbox("v1")
+    await relay.on_event(
+        AgentState(contact_id=t.contact_id, agent_id="agent1", state=AgentStatus.BUSY)
+    )
+    assert await bot.service.take_outbox("v1") == []  # the softphone talks, not the widget
+    assert await bot.say("hello?", sender="v1", channel="voice") == []  # the bot stays quiet
+    await bot.service.end_conversation("v1", reason="hangup")
+    from sqlalchemy import select
+
+    from core.store.tables.bots import BotHandoffRow
+
+    async with bot.store.sessions() as s:
+        status = await s.scalar(
+            select(BotHandoffRow.status).where(BotHandoffRow.contact_id == t.contact_id)
+        )
+    assert status == "completed"
