@@ -93,6 +93,7 @@ class _Contact:
     entities_sent: set[tuple[str, str]] = field(default_factory=set)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     searches: set[asyncio.Task[None]] = field(default_factory=set)
+    last_search: asyncio.Task[None] | None = None  # answers publish in utterance order
 
 
 class AssistService:
@@ -255,30 +256,40 @@ class AssistService:
         # The search (~50 ms of embedding) runs beside the consumer, not in it: the next
         # event — another contact's compliance alert — must not queue behind it.
         task = asyncio.create_task(
-            self._knowledge(c, text), name=f"assist-kb-{c.record.contact_id}"
+            self._knowledge(c, text, after=c.last_search), name=f"assist-kb-{c.record.contact_id}"
         )
+        c.last_search = task
         c.searches.add(task)
         task.add_done_callback(c.searches.discard)
 
-    async def _knowledge(self, c: _Contact, text: str) -> None:
+    async def _knowledge(
+        self, c: _Contact, text: str, *, after: asyncio.Task[None] | None = None
+    ) -> None:
         try:
-            await self._search_and_suggest(c, text)
+            await self._search_and_suggest(c, text, after=after)
         except Exception as e:  # a failed lookup loses one hint, never the contact's state
             log.warning("assist.knowledge_failed", contact_id=c.record.contact_id,
                         error=type(e).__name__)  # fmt: skip
             raise
 
-    async def _search_and_suggest(self, c: _Contact, text: str) -> None:
-        if len(tokenize(text)) < MIN_QUESTION_TOKENS:
-            return  # "yes", "ok": nothing to look up
+    async def _search_and_suggest(
+        self, c: _Contact, text: str, *, after: asyncio.Task[None] | None = None
+    ) -> None:
+        """Search beside the consumer; publish only after the contact's previous search has,
+        so the agent sees answers in the order the customer asked (and the same passage is
+        credited to the first question that found it, however the searches interleave)."""
+        hits = []
         # the words decide the KB language: callers switch, and ASR's language tag may not
         lang = "zh" if has_han(text) else "en"
-        async with self._search_slots:
-            # require_keyword: a hit is shown only with BM25 support (below), so a question
-            # no passage shares a keyword with is not embedded at all
-            hits = await asyncio.to_thread(
-                self.kb.search, text, k=1, language=lang, require_keyword=True
-            )
+        if len(tokenize(text)) >= MIN_QUESTION_TOKENS:  # "yes", "ok": nothing to look up
+            async with self._search_slots:
+                # require_keyword: a hit is shown only with BM25 support (below), so a
+                # question no passage shares a keyword with is not embedded at all
+                hits = await asyncio.to_thread(
+                    self.kb.search, text, k=1, language=lang, require_keyword=True
+                )
+        if after is not None and not after.done():
+            await asyncio.wait({after})  # its failure is its own; our cancellation propagates
         if not hits:
             return
         hit = hits[0]
