@@ -16,8 +16,6 @@ the store.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assist.live import QUEUE_SIZE, LiveQueues
 from core.bus.base import Bus, Subscription
 from core.clock import Clock
 from core.errors import ConflictError, NotFoundError
@@ -37,7 +36,6 @@ GROUP = "assist-help"
 STATUSES = ("open", "acknowledged", "joined", "closed")
 ACTIVE = ("open", "acknowledged", "joined")
 ALL = "*"  # the watch key of supervisors: every contact's requests
-QUEUE_SIZE = 256
 
 # (supervisor, contact_id, mode) → joins the supervisor to the contact's media
 # (app.py passes routing's CallControl.monitor; assist does not import routing).
@@ -240,16 +238,15 @@ def event_message(event: HelpRequested | HelpUpdated) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class HelpLive:
-    """Per-contact (agents) and floor-wide (supervisors) fan-out of help events."""
+class HelpLive(LiveQueues):
+    """Per-contact (agents, key = contact id) and floor-wide (supervisors, key ``ALL``)
+    fan-out of help events."""
 
     def __init__(self, bus: Bus, *, queue_size: int = QUEUE_SIZE):
+        super().__init__(queue_size=queue_size)
         self.bus = bus
-        self.queue_size = queue_size
-        self._watchers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._sub: Subscription | None = None
         self._seen: dict[str, None] = {}
-        self.dropped = 0
 
     def attach(self) -> Subscription:
         """Subscribe once (consumer group ``assist-help``); idempotent."""
@@ -269,33 +266,4 @@ class HelpLive:
             self._seen.pop(next(iter(self._seen)))
         msg = event_message(event)
         for key in (event.contact_id, ALL):
-            for queue in list(self._watchers.get(key, ())):
-                self._offer(queue, msg)
-
-    def _offer(self, queue: asyncio.Queue[dict[str, Any]], msg: dict[str, Any]) -> None:
-        while True:
-            try:
-                queue.put_nowait(msg)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                    self.dropped += 1
-
-    def watch(self, key: str) -> asyncio.Queue[dict[str, Any]]:
-        """Receive a contact's help events (``key`` = contact id) or all of them (``ALL``);
-        register *before* reading the store so nothing falls in between."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
-        self._watchers.setdefault(key, set()).add(queue)
-        return queue
-
-    def unwatch(self, key: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        watchers = self._watchers.get(key)
-        if watchers is None:
-            return
-        watchers.discard(queue)
-        if not watchers:
-            del self._watchers[key]
-
-    def watching(self, key: str) -> int:
-        return len(self._watchers.get(key, ()))
+            self._fan_out(key, msg)

@@ -57,15 +57,55 @@ def event_message(event: AssistSuggestion) -> dict[str, Any]:
     )  # fmt: skip
 
 
-class AssistLive:
+class LiveQueues:
+    """Keyed fan-out to connected pages: one bounded queue per page; a slow page loses its
+    oldest message (counted in ``dropped``), never blocks the bus consumer."""
+
+    def __init__(self, *, queue_size: int = QUEUE_SIZE):
+        self.queue_size = queue_size
+        self._watchers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self.dropped = 0
+
+    def _fan_out(self, key: str, msg: dict[str, Any]) -> None:
+        for queue in list(self._watchers.get(key, ())):
+            self._offer(queue, msg)
+
+    def _offer(self, queue: asyncio.Queue[dict[str, Any]], msg: dict[str, Any]) -> None:
+        while True:
+            try:
+                queue.put_nowait(msg)
+                return
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+                    self.dropped += 1
+
+    def watch(self, key: str) -> asyncio.Queue[dict[str, Any]]:
+        """Start receiving ``key``'s messages (register *before* reading the store, so
+        nothing published in between is lost)."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
+        self._watchers.setdefault(key, set()).add(queue)
+        return queue
+
+    def unwatch(self, key: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        watchers = self._watchers.get(key)
+        if watchers is None:
+            return
+        watchers.discard(queue)
+        if not watchers:
+            del self._watchers[key]
+
+    def watching(self, key: str) -> int:
+        return len(self._watchers.get(key, ()))
+
+
+class AssistLive(LiveQueues):
     """Per-contact fan-out of assist suggestions to connected sidebars."""
 
     def __init__(self, bus: Bus, *, queue_size: int = QUEUE_SIZE):
+        super().__init__(queue_size=queue_size)
         self.bus = bus
-        self.queue_size = queue_size
-        self._watchers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
         self._recent: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
-        self.dropped = 0
         self._sub: Subscription | None = None
 
     def attach(self) -> Subscription:
@@ -86,35 +126,7 @@ class AssistLive:
         else:
             self._recent.move_to_end(event.contact_id)
         ring.append(msg)
-        for queue in list(self._watchers.get(event.contact_id, ())):
-            self._offer(queue, msg)
-
-    def _offer(self, queue: asyncio.Queue[dict[str, Any]], msg: dict[str, Any]) -> None:
-        while True:
-            try:
-                queue.put_nowait(msg)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                    self.dropped += 1
-
-    def watch(self, contact_id: str) -> asyncio.Queue[dict[str, Any]]:
-        """Start receiving a contact's suggestions (register *before* reading the store)."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.queue_size)
-        self._watchers.setdefault(contact_id, set()).add(queue)
-        return queue
-
-    def unwatch(self, contact_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        watchers = self._watchers.get(contact_id)
-        if watchers is None:
-            return
-        watchers.discard(queue)
-        if not watchers:
-            del self._watchers[contact_id]
-
-    def watching(self, contact_id: str) -> int:
-        return len(self._watchers.get(contact_id, ()))
+        self._fan_out(event.contact_id, msg)
 
     def recent(self, contact_id: str) -> list[dict[str, Any]]:
         return list(self._recent.get(contact_id, ()))
