@@ -27,6 +27,7 @@ BENCHMARKS = {
     "tts": "bench.tts_quality",
     "asr": "bench.asr_accuracy",
     "nlu": "bench.nlu_accuracy",
+    "nlu-tuned": "bench.nlu_finetune",
     "routing": "bench.routing_decisions",
     "assist": "bench.assist_latency",
     "qa": "bench.qa_throughput",

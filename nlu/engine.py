@@ -6,6 +6,11 @@
 training never replaces the model already there. ``parse`` embeds once and shares that
 vector between the intent and emotion heads, which is what keeps one utterance under the
 25 ms budget on one core.
+
+With ``HeadConfig.finetune_layers`` (English only, nlu/finetune.py) a second head on a tuned
+MiniLM picks the intent, while the frozen head still decides out-of-scope: its threshold
+comes from cross-validation on embeddings that never saw the held-out rows, which a tuned
+encoder (trained on every row) cannot give without retraining it per fold.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ from nlu.embedders import E5, MINILM, CachedEmbedder, Embedder, make_embedder
 from nlu.emotion import EmotionClassifier, EmotionResult
 from nlu.entities import EntityExtractor
 from nlu.errors import NluInputError, NluTrainingError
+from nlu.finetune import TunedMiniLM, finetune_minilm
 from nlu.intents import HeadConfig, IntentHead, softmax
 from nlu.language import detect_language
 from nlu.prosody import Prosody
@@ -129,12 +135,15 @@ class NluEngine:
         extractor: EntityExtractor,
         emotion: EmotionClassifier | None,
         meta: dict[str, Any],
+        tuned: dict[str, tuple[TunedMiniLM, IntentHead]] | None = None,
     ):
         self.heads = heads
         self.embedders = embedders
         self.extractor = extractor
         self.emotion = emotion
         self.meta = meta
+        # language -> (tuned encoder, head on it): picks the intent once ``heads`` says in-scope
+        self.tuned = tuned or {}
 
     # --- training / loading ------------------------------------------------------------
     @classmethod
@@ -178,6 +187,8 @@ class NluEngine:
         cache_dir.mkdir(parents=True, exist_ok=True)
         heads: dict[str, IntentHead] = {}
         embedders: dict[str, Embedder] = {}
+        tuned: dict[str, tuple[TunedMiniLM, IntentHead]] = {}
+        finetune_info: dict[str, dict] = {}
         for lang, part in parts.items():
             intents = set(part.intents) - {OUT_OF_SCOPE}
             if len(intents) < 2:
@@ -191,7 +202,9 @@ class NluEngine:
             embedder = CachedEmbedder(base, cache_dir)
             texts = [e.text for e in part.examples]
             vecs = embedder.encode(texts)
-            cfg = config or HeadConfig(char_only=(lang == "zh"))
+            # Chinese has no spaces: its n-grams are characters whatever else the config says
+            cfg = replace(config, char_only=True) if config and lang == "zh" else config
+            cfg = cfg or HeadConfig(char_only=(lang == "zh"))
             try:
                 heads[lang] = IntentHead.fit(
                     vecs, texts, [e.intent for e in part.examples], cfg, calibrate=calibrate
@@ -199,6 +212,19 @@ class NluEngine:
             except ValueError as e:
                 raise NluTrainingError(f"training the {lang} intent head failed: {e}") from e
             embedders[lang] = embedder.inner
+            if cfg.finetune_layers and emb_name == MINILM and embedder_factory is None:
+                intents_of = [e.intent for e in part.examples]
+                encoder, finetune_info[lang] = finetune_minilm(
+                    registry,
+                    texts,
+                    intents_of,
+                    layers=cfg.finetune_layers,
+                    epochs=cfg.finetune_epochs,
+                )
+                tuned[lang] = (
+                    encoder,
+                    IntentHead.fit(encoder.encode(texts), texts, intents_of, cfg, calibrate=False),
+                )
         if not heads:
             raise NluTrainingError("no language has 2 or more intents to learn")
         meta = {
@@ -206,7 +232,11 @@ class NluEngine:
             "fingerprint": data.fingerprint(),
             "language": language,
             "heads": {
-                lang: {"embedder": EMBEDDER_FOR[lang], "labels": h.labels}
+                lang: {
+                    "embedder": EMBEDDER_FOR[lang],
+                    "labels": h.labels,
+                    **({"finetune": finetune_info[lang]} if lang in tuned else {}),
+                }
                 for lang, h in heads.items()
             },
         }
@@ -214,6 +244,9 @@ class NluEngine:
         try:
             for lang, head in heads.items():
                 head.save(tmp, f"intent_{lang}")
+            for lang, (encoder, head) in tuned.items():
+                encoder.save(tmp / f"tuned_{lang}.safetensors")
+                head.save(tmp, f"intent_tuned_{lang}")
             (tmp / "nlu.yml").write_text(write_nlu_yaml(data), encoding="utf-8")
             (tmp / "meta.json").write_text(
                 json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -231,6 +264,7 @@ class NluEngine:
             extractor=extractor,
             emotion=emotion,
             meta={**meta, "path": str(target)},
+            tuned=tuned,
         )
 
     @classmethod
@@ -260,7 +294,7 @@ class NluEngine:
         data = read_nlu_yaml(path / "nlu.yml")
         if data.fingerprint() != meta.get("fingerprint"):
             raise ModelIncompatible(f"{path}: stored training data does not match its fingerprint")
-        heads, embedders = {}, {}
+        heads, embedders, tuned = {}, {}, {}
         for lang, info in meta["heads"].items():
             if info.get("embedder") != EMBEDDER_FOR.get(lang):
                 raise ModelIncompatible(
@@ -278,12 +312,19 @@ class NluEngine:
                 if embedder_factory
                 else make_embedder(name, registry=registry)
             )
+            if "finetune" in info:
+                tuned_head = IntentHead.load(path, f"intent_tuned_{lang}")
+                if tuned_head.labels != head.labels:
+                    raise ModelIncompatible(f"{path}: tuned {lang} head labels do not match")
+                encoder = TunedMiniLM.load(registry, path / f"tuned_{lang}.safetensors")
+                tuned[lang] = (encoder, tuned_head)
         return cls(
             heads=heads,
             embedders=embedders,
             extractor=EntityExtractor(data),
             emotion=emotion,
             meta={**meta, "path": str(path)},
+            tuned=tuned,
         )
 
     # --- inference ----------------------------------------------------------------------
@@ -306,10 +347,16 @@ class NluEngine:
         cleaned = clean_text(text)
         lang = self._route(cleaned, language)
         head = self.heads[lang]
-        vec = self.embedders[lang].encode([cleaned])
+        if lang in self.tuned:
+            vec, tuned_vec = self.tuned[lang][0].encode_pair([cleaned])
+        else:
+            vec, tuned_vec = self.embedders[lang].encode([cleaned]), None
         logits = head.logits(vec, [cleaned])
         probs = softmax(logits)[0]
         name, conf = head.decide(probs[None, :], logits)[0]
+        if tuned_vec is not None and name != OUT_OF_SCOPE:
+            probs = softmax(self.tuned[lang][1].logits(tuned_vec, [cleaned]))[0]
+            name, conf = head.labels[int(np.argmax(probs))], float(probs.max())
         order = np.argsort(-probs)[:ranking]
         intent_ranking = [{"name": head.labels[i], "confidence": float(probs[i])} for i in order]
         if name == OUT_OF_SCOPE and all(r["name"] != OUT_OF_SCOPE for r in intent_ranking):
@@ -348,8 +395,24 @@ class NluEngine:
             by_lang.setdefault(self._route(t, language), []).append(i)
         for lang, idx in by_lang.items():
             batch = [texts[i] for i in idx]
-            logits = self.heads[lang].logits(self.embedders[lang].encode(batch), batch)
+            if lang in self.tuned:
+                vecs, tuned_vecs = self._encode_pairs(lang, batch)
+            else:
+                vecs, tuned_vecs = self.embedders[lang].encode(batch), None
+            logits = self.heads[lang].logits(vecs, batch)
             decided = self.heads[lang].decide(softmax(logits), logits)
+            if tuned_vecs is not None:
+                probs = softmax(self.tuned[lang][1].logits(tuned_vecs, batch))
+                labels = self.heads[lang].labels
+                for k, row in enumerate(probs):
+                    if decided[k][0] != OUT_OF_SCOPE:
+                        decided[k] = (labels[int(np.argmax(row))], float(row.max()))
             for i, res in zip(idx, decided, strict=True):
                 out[i] = res
         return out
+
+    def _encode_pairs(self, lang: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Frozen and tuned vectors, in batches (one padded batch of 10 000 would not fit)."""
+        encoder = self.tuned[lang][0]
+        pairs = [encoder.encode_pair(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+        return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])

@@ -41,6 +41,9 @@ class HeadConfig:
     # measured here: lbfgs is 30x slower than newton-cg on small wide inputs (demo bot, 177
     # rows) and 15x faster on large ones (BANKING77, 8k rows)
     solver: str = "auto"
+    # opt-in (nlu/finetune.py): tune MiniLM's top N layers for the intent pick; 0 = frozen
+    finetune_layers: int = 0
+    finetune_epochs: int = 3
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
