@@ -368,7 +368,10 @@ async def _start_features(
     if features.bots:
         # One NLU (trained once, cached by a hash of its data) serves the bots and /model/parse.
         app.state.nlu = await asyncio.to_thread(
-            train_demo_nlu, registry=registry, cache_dir=settings.models_dir / "nlu"
+            train_demo_nlu,
+            registry=registry,
+            cache_dir=settings.models_dir / "nlu",
+            finetune_layers=settings.bots.nlu_finetune_layers,
         )
         app.state.bots = await build_bot_service(
             sessions=store.sessions,

@@ -88,6 +88,9 @@ class VoiceSettings(BaseModel):
 class BotsSettings(BaseModel):
     action_server_url: str | None = None
     idle_s: float = Field(default=900, gt=0, description="Close silent chats after this")
+    nlu_finetune_layers: int = Field(
+        default=0, ge=0, le=6, description="Tune MiniLM's top N layers for English intents"
+    )
 
 
 class CampaignSettings(BaseModel):

@@ -27,9 +27,16 @@ from core.clock import Clock
 DEMO_NLU_FILES = ("demo_bank_en.yml", "demo_bank_zh.yml")
 
 
-def train_demo_nlu(*, registry: Any, cache_dir: Path, with_emotion: bool = True) -> Any:
-    """The Demo Bank NLU (EN + ZH) from ``nlu/data``; blocking, call it in a thread."""
+def train_demo_nlu(
+    *, registry: Any, cache_dir: Path, with_emotion: bool = True, finetune_layers: int = 0
+) -> Any:
+    """The Demo Bank NLU (EN + ZH) from ``nlu/data``; blocking, call it in a thread.
+
+    ``finetune_layers`` (``bots.nlu_finetune_layers``) tunes the English intent pick
+    (nlu/finetune.py); off by default: on the demo's ~10 examples an intent it does not pay.
+    """
     from nlu.engine import NluEngine
+    from nlu.intents import HeadConfig
     from nlu.rasa_format import read_nlu_yaml
 
     data_dir = Path(__import__("nlu").__file__).parent / "data"
@@ -43,7 +50,12 @@ def train_demo_nlu(*, registry: Any, cache_dir: Path, with_emotion: bool = True)
         if DEFAULT_HEAD.with_suffix(".json").exists():
             emotion = EmotionClassifier.load(DEFAULT_HEAD, registry=registry)
     return NluEngine.train(
-        data, registry=registry, language="auto", cache_dir=cache_dir, emotion=emotion
+        data,
+        registry=registry,
+        language="auto",
+        cache_dir=cache_dir,
+        emotion=emotion,
+        config=HeadConfig(finetune_layers=finetune_layers) if finetune_layers else None,
     )
 
 

@@ -122,3 +122,23 @@ def test_cli_train_with_finetune_reports_it(tmp_path, monkeypatch):
     bad = CliRunner().invoke(nlu_app, [*args, "--finetune-layers", "9"])
     assert bad.exit_code == 2
     assert "finetune_layers must be 1..6" in bad.output
+
+
+def test_bot_setting_tunes_english_and_leaves_chinese_on_e5(registry, tmp_path, monkeypatch):
+    from bots.dialogue.assembly import train_demo_nlu
+    from core.settings import load_settings
+
+    monkeypatch.setenv("HOTLINE_BOTS__NLU_FINETUNE_LAYERS", "1")
+    layers = load_settings().bots.nlu_finetune_layers
+    assert layers == 1
+    engine = train_demo_nlu(
+        registry=registry, cache_dir=tmp_path, with_emotion=False, finetune_layers=layers
+    )
+    assert set(engine.tuned) == {"en"}
+    assert engine.parse("somebody took my visa card out of my bag").intent["name"] == (
+        "report_lost_card"
+    )
+    assert engine.parse("我的信用卡好像被偷了").intent["name"] == "report_lost_card"
+    monkeypatch.setenv("HOTLINE_BOTS__NLU_FINETUNE_LAYERS", "7")
+    with pytest.raises(HotlineError, match="HOTLINE_BOTS__NLU_FINETUNE_LAYERS"):
+        load_settings()
