@@ -53,3 +53,33 @@ def test_mlp_head_survives_save_and_load(fake_emotion, tmp_path):
     x = rng.normal(size=(3, dim)).astype(np.float32)
     np.testing.assert_allclose(loaded.logits(x), mlp.logits(x), rtol=0.02, atol=0.05)
     assert not isinstance(again.heads["e5-small-multilingual"]["go"], _MlpHead)
+
+
+def test_weighted_in_domain_rows_move_the_taxonomy_head():
+    from nlu.emotion_training import fit_taxonomy_head
+
+    rng = np.random.default_rng(0)
+    # the big corpus says a high feature 0 means class 0; the few in-domain rows (which also
+    # carry a high feature 2, rare in the corpus) say class 2
+    x = rng.normal(size=(2000, 3))
+    y = np.digitize(-x[:, 0], [-0.5, 0.5])  # 0: high feature 0, 1: middle, 2: low
+    in_x = np.c_[np.full(20, 2.0), rng.normal(size=20), np.full(20, 4.0)]
+    in_y = np.full(20, 2)
+    probe = np.array([[2.0, 0.0, 4.0]])
+    alone = fit_taxonomy_head(x, y, in_x, in_y, in_weight=0.0).logits(probe).argmax(1)
+    weighted = fit_taxonomy_head(x, y, in_x, in_y, in_weight=100.0).logits(probe).argmax(1)
+    assert alone[0] == 0 and weighted[0] == 2
+
+
+def test_the_shipped_in_domain_rows_cover_every_label_in_both_languages():
+    from collections import Counter
+
+    from nlu.emotion import TAXONOMY
+    from nlu.emotion_training import IN_DOMAIN
+    from nlu.evaluation import read_emotion_jsonl
+
+    rows = read_emotion_jsonl(IN_DOMAIN)
+    counts = Counter((r["language"], r["emotion"]) for r in rows)
+    assert all(counts[(lang, e)] >= 20 for lang in ("en", "zh") for e in TAXONOMY), counts
+    assert {type(r["escalate"]) for r in rows} == {bool}
+    assert len({r["text"] for r in rows}) == len(rows)  # no duplicates
