@@ -188,7 +188,8 @@ def bench_emotion_cc(registry) -> dict[str, Any]:
     """The shipped head on contact-centre lines (EN + ZH) written apart from its training rows.
 
     bench/data/emotion_cc_dev.jsonl was written for this project by a separate author who never
-    saw nlu/data/emotion_contact_center.jsonl (the in-domain training rows).
+    saw nlu/data/emotion_contact_center.jsonl (the in-domain training rows); its one line that
+    both happened to contain was dropped from it.
     """
     from nlu.emotion import DEFAULT_HEAD, EmotionClassifier
     from nlu.evaluation import evaluate_emotion, read_emotion_jsonl

@@ -27,6 +27,8 @@ from nlu.emotion import (
     TextFeatures,
     _LinearHead,
     _MlpHead,
+    escalate_features,
+    has_escalation_cue,
     taxonomy_label,
 )
 
@@ -119,6 +121,22 @@ def fit_taxonomy_head(
     return _LinearHead(lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32))
 
 
+def fit_escalate_head(
+    tax: _LinearHead, in_x: np.ndarray, cues: np.ndarray, escalate: np.ndarray
+) -> _LinearHead | None:
+    """Logistic regression of the rows' ``escalate`` flags (None if one class is missing)."""
+    if len(set(escalate.tolist())) < 2:
+        return None
+    z = tax.logits(in_x)
+    probs = np.exp(z - z.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    feats = np.stack(
+        [escalate_features(row, bool(c), p) for row, c, p in zip(in_x, cues, probs, strict=True)]
+    )
+    lr = LogisticRegression(C=1.0, max_iter=500, class_weight="balanced").fit(feats, escalate)
+    return _LinearHead(lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32))
+
+
 def _fit_heads(
     x: np.ndarray,
     tax_y: np.ndarray,
@@ -127,13 +145,19 @@ def _fit_heads(
     seed: int,
     in_x: np.ndarray | None = None,
     in_y: np.ndarray | None = None,
+    in_cues: np.ndarray | None = None,
+    in_escalate: np.ndarray | None = None,
 ) -> dict[str, Any]:
     tax = fit_taxonomy_head(x, tax_y, in_x, in_y)
+    esc = None
+    if in_x is not None and in_cues is not None and in_escalate is not None:
+        esc = fit_escalate_head(tax, in_x, in_cues, in_escalate)
     go, go_thr = _fit_go_head(x, go_y, seed=seed)
     return {
         "tax": tax,
         "go": go,
         "go_thr": go_thr,
+        **({"esc": esc} if esc is not None else {}),
     }
 
 
@@ -149,8 +173,9 @@ def train_emotion_head(
 ) -> EmotionClassifier:
     """Fit the emotion heads on GoEmotions train; returns a classifier ready to ``save``.
 
-    ``in_domain`` rows (JSONL {text, emotion, language}) join the taxonomy head only (MiniLM:
-    the English ones; e5: both languages); the 28-label head stays GoEmotions-only.
+    ``in_domain`` rows (JSONL {text, emotion, escalate, language}) join the taxonomy head and
+    train the escalate head (MiniLM: the English ones; e5: both languages); the 28-label head
+    stays GoEmotions-only.
     """
     from nlu.evaluation import read_emotion_jsonl
 
@@ -172,8 +197,10 @@ def train_emotion_head(
         vecs = np.vstack([enc.encode(texts[i : i + 2000]) for i in range(0, n, 2000)])[:n]
         x = np.hstack([vecs, extra_all[:n]])
         mine = [r for r in rows if name == E5 or r.get("language", "en") == "en"]
-        in_x = in_y = None
+        in_x = in_y = cues = esc = None
         if mine:
+            cues = np.array([has_escalation_cue(r["text"]) for r in mine])
+            esc = np.array([bool(r.get("escalate", False)) for r in mine])
             in_x = np.hstack(
                 [
                     enc.encode([r["text"] for r in mine]),
@@ -181,7 +208,16 @@ def train_emotion_head(
                 ]
             )
             in_y = np.array([TAXONOMY.index(r["emotion"]) for r in mine])
-        heads[name] = _fit_heads(x, tax_all[:n], go_all[:n], seed=seed, in_x=in_x, in_y=in_y)
+        heads[name] = _fit_heads(
+            x,
+            tax_all[:n],
+            go_all[:n],
+            seed=seed,
+            in_x=in_x,
+            in_y=in_y,
+            in_cues=cues,
+            in_escalate=esc,
+        )
     meta = {
         "extra_features": _EXTRA,
         "trained_on": "GoEmotions train (Demszky et al. 2020), labels mapped onto the taxonomy"
