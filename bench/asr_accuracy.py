@@ -74,7 +74,8 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 
-def _edit_distance(ref: list[str], hyp: list[str]) -> int:
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance between two token lists (words for WER, characters for CER)."""
     row = list(range(len(hyp) + 1))
     for i in range(1, len(ref) + 1):
         prev, row[0] = row[0], i
@@ -125,7 +126,7 @@ def _speech_clips(engines: dict[str, FasterWhisperSTT]) -> dict[str, Any]:
         for file, lang, ref, *_ in rows:
             audio = decode_file(DATA / "speech_clips" / file)
             tr = engine.transcribe_sync(audio.pcm16, sample_rate_hz=16_000, language=lang)
-            errors += _edit_distance(_words(ref), _words(tr.text))
+            errors += edit_distance(_words(ref), _words(tr.text))
             words += len(_words(ref))
             hyps.append(tr.text)
         out[f"wer_{name}"] = round(errors / max(words, 1), 4)
@@ -250,7 +251,7 @@ def _fsdd_multi(
             result = rec.recognize(pcm)
             elapsed += time.perf_counter() - t0
             exact[speaker] += result.digits == ref
-            edits[speaker] += _edit_distance(list(ref), list(result.digits))
+            edits[speaker] += edit_distance(list(ref), list(result.digits))
             ref_digits[speaker] += len(ref)
             if result.digits != ref and len(errors) < 8:
                 errors.append(f"{ref} → {_digits(result)[1]}")
@@ -286,8 +287,8 @@ def _mandarin(engine: FasterWhisperSTT, sentences: tuple[str, ...]) -> dict[str,
         auto = engine.transcribe_sync(pcm, sample_rate_hz=rate, language=None)
         ref = _hanzi(s)
         chars += len(ref)
-        err["fixed_zh"] += _edit_distance(ref, _hanzi(fixed.text))
-        err["auto"] += _edit_distance(ref, _hanzi(auto.text))
+        err["fixed_zh"] += edit_distance(ref, _hanzi(fixed.text))
+        err["auto"] += edit_distance(ref, _hanzi(auto.text))
         detected_zh += auto.language == "zh"
         samples.append({"ref": s, "hyp": fixed.text})
     return {
@@ -313,7 +314,7 @@ def _asr_speed(
             tr = engine.transcribe_sync(pcm, sample_rate_hz=rate, language="en", beam_size=1)
             elapsed += time.perf_counter() - t0
             audio_s += tr.duration_s
-            errors += _edit_distance(_words(ref), _words(tr.text))
+            errors += edit_distance(_words(ref), _words(tr.text))
             words += len(_words(ref))
         out[f"rtf_{name}"] = round(elapsed / audio_s, 4)
         out[f"mean_turn_ms_{name}"] = round(elapsed / len(turns) * 1000, 1)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from asr.faster_whisper import FasterWhisperSTT
+from bench.asr_accuracy import edit_distance
 from bench.report import finish
 from models import CATALOG, Registry
 from tts.kokoro import DEFAULT_SPEED, DEFAULT_VOICE, KokoroTTS
@@ -95,18 +96,6 @@ def _number_hanzi(digits: str) -> str:
         elif out and n:
             out += "零" if not out.endswith("零") else ""
     return out + (_DIGITS[n] if n else "")
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        prev, row[0] = row[0], i
-        for j in range(1, len(hyp) + 1):
-            prev, row[j] = (
-                row[j],
-                min(row[j] + 1, row[j - 1] + 1, prev + (ref[i - 1] != hyp[j - 1])),
-            )
-    return row[len(hyp)]
 
 
 def cer(refs: list[str], hyps: list[str]) -> float:
