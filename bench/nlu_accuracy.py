@@ -58,17 +58,34 @@ def _head_pred(emb, texts, labels, tr, te, cfg) -> tuple[np.ndarray, float]:
     return np.array(head.labels)[probs.argmax(1)], time.perf_counter() - t0
 
 
-def _cv(emb, texts, labels, cfg, *, folds: int, max_folds: int, seed: int = 0) -> dict[str, float]:
+def fold_of(labels: list[str], folds: int, *, seed: int = 0) -> np.ndarray:
+    """Stratified fold number of every row (the same split in every run and process)."""
     y = np.array(labels)
     rng = np.random.default_rng(seed)
-    fold_of = np.zeros(len(y), dtype=int)
+    out = np.zeros(len(y), dtype=int)
     for lab in sorted(set(labels)):  # set order varies by process (hash seed)
         idx = np.flatnonzero(y == lab)
         rng.shuffle(idx)
-        fold_of[idx] = np.arange(len(idx)) % folds
+        out[idx] = np.arange(len(idx)) % folds
+    return out
+
+
+def few_shot_rows(labels: list[str], shots: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices: ``shots`` rows per label to train on, the rest to score."""
+    y = np.array(labels)
+    rng = np.random.default_rng(seed)
+    tr = np.concatenate(
+        [rng.choice(np.flatnonzero(y == lab), shots, replace=False) for lab in sorted(set(labels))]
+    )
+    return tr, np.setdiff1d(np.arange(len(y)), tr)
+
+
+def _cv(emb, texts, labels, cfg, *, folds: int, max_folds: int, seed: int = 0) -> dict[str, float]:
+    y = np.array(labels)
+    fold = fold_of(labels, folds, seed=seed)
     ours, base, secs = [], [], []
     for k in range(min(folds, max_folds)):
-        tr, te = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         pred, s = _head_pred(emb, texts, labels, tr, te, cfg)
         ours.append(float((pred == y[te]).mean()))
         base.append(float((_baseline(emb[tr], list(y[tr]), emb[te]) == y[te]).mean()))
@@ -90,14 +107,7 @@ def bench_banking(
     y = np.array(labels)
     few, few_base = [], []
     for seed in range(seeds):
-        rng = np.random.default_rng(100 + seed)
-        tr = np.concatenate(
-            [
-                rng.choice(np.flatnonzero(y == lab), shots, replace=False)
-                for lab in sorted(set(labels))
-            ]
-        )
-        te = np.setdiff1d(np.arange(len(y)), tr)
+        tr, te = few_shot_rows(labels, shots, seed=100 + seed)
         pred, _ = _head_pred(emb, texts, labels, tr, te, HeadConfig())
         few.append(float((pred == y[te]).mean()))
         few_base.append(float((_baseline(emb[tr], list(y[tr]), emb[te]) == y[te]).mean()))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.nlu_accuracy import DATA, ROOT, _emb, _head_pred
+from bench.nlu_accuracy import DATA, ROOT, _emb, _head_pred, few_shot_rows, fold_of
 from models import CATALOG, Registry
 from nlu import corpora
 from nlu.embedders import MINILM
@@ -80,19 +80,10 @@ def run(
     texts, labels = [e.text for e in td.examples], [e.intent for e in td.examples]
     y = np.array(labels)
     emb = _emb(MINILM, registry, cache).encode(texts)
-    rng = np.random.default_rng(0)
-    fold_of = np.zeros(len(y), dtype=int)
-    for lab in sorted(set(labels)):
-        idx = np.flatnonzero(y == lab)
-        rng.shuffle(idx)
-        fold_of[idx] = np.arange(len(idx)) % 5
-    rng = np.random.default_rng(100)
-    shot = np.concatenate(
-        [rng.choice(np.flatnonzero(y == lab), 10, replace=False) for lab in sorted(set(labels))]
-    )
+    fold = fold_of(labels, 5)  # bench_banking's folds and first 10-shot sample
     rows = {
-        "full_fold0": (np.flatnonzero(fold_of != 0), np.flatnonzero(fold_of == 0)),
-        "10shot_seed0": (shot, np.setdiff1d(np.arange(len(y)), shot)),
+        "full_fold0": (np.flatnonzero(fold != 0), np.flatnonzero(fold == 0)),
+        "10shot_seed0": few_shot_rows(labels, 10, seed=100),
     }
     out: dict[str, Any] = {}
     for name in [s for s in splits if s in rows]:
