@@ -220,6 +220,7 @@ class NluEngine:
                     intents_of,
                     layers=cfg.finetune_layers,
                     epochs=cfg.finetune_epochs,
+                    frozen=vecs,
                 )
                 tuned[lang] = (
                     encoder,

@@ -82,6 +82,17 @@ def _mean_pool(model: Any, tokenizer: Any, texts: list[str]) -> Any:
     return _pool(model(**batch).last_hidden_state, batch["attention_mask"])
 
 
+def _encode(model: Any, tokenizer: Any, texts: list[str], *, batch: int = 64) -> np.ndarray:
+    """Sentence vectors of ``texts``, without gradients, a padded batch at a time."""
+    torch = _torch()
+    if not texts:
+        return np.zeros((0, TunedMiniLM.dim), dtype=np.float32)
+    with torch.inference_mode():
+        starts = range(0, len(texts), batch)
+        out = [_mean_pool(model, tokenizer, texts[i : i + batch]) for i in starts]
+    return torch.cat(out).numpy().astype(np.float32)
+
+
 class TunedMiniLM:
     """Embedder: MiniLM with its top layers replaced by a bot's tuned copy."""
 
@@ -141,14 +152,7 @@ class TunedMiniLM:
         return base.numpy().astype(np.float32), tuned.numpy().astype(np.float32)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        torch = _torch()
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        with torch.inference_mode():
-            for i in range(0, len(texts), 64):
-                out.append(_mean_pool(self._model, self._tok, texts[i : i + 64]))
-        return torch.cat(out).numpy().astype(np.float32)
+        return _encode(self._model, self._tok, texts)
 
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
@@ -182,11 +186,13 @@ def finetune_minilm(
     lr: float = 1e-4,
     batch_size: int = 32,
     seed: int = 0,
+    frozen: np.ndarray | None = None,
 ) -> tuple[TunedMiniLM, dict[str, Any]]:
     """Tune MiniLM's top ``layers`` to tell ``labels`` apart; returns the embedder and stats.
 
-    The classifier starts at the class centroids of the frozen embeddings and the learning
-    rate warms up over the first 10 % of steps, so early steps do not wreck the features.
+    The classifier starts at the class centroids of the frozen embeddings (``frozen``, when
+    the caller has them already, as the engine does) and the learning rate warms up over the
+    first 10 % of steps, so early steps do not wreck the features.
     """
     torch = _torch()
     if len(set(labels)) < 2:
@@ -200,10 +206,7 @@ def finetune_minilm(
     y = torch.tensor([classes.index(lab) for lab in labels])
     top = torch.nn.ModuleList([copy.deepcopy(layer) for layer in bert.encoder.layer[-layers:]])
     model = _with_top_layers(bert, list(top))
-    with torch.inference_mode():
-        base = torch.cat(
-            [_mean_pool(model, tok, texts[i : i + 64]) for i in range(0, len(texts), 64)]
-        )
+    base = torch.from_numpy(frozen if frozen is not None else _encode(model, tok, texts))
     centroids = torch.stack([base[y == c].mean(0) for c in range(len(classes))])
     weight = torch.nn.Parameter(torch.nn.functional.normalize(centroids, dim=-1).clone())
     for p in bert.parameters():  # only the copies above learn; the shared base stays frozen
