@@ -31,6 +31,7 @@ from nlu.emotion import (
     has_escalation_cue,
     taxonomy_label,
 )
+from nlu.intents import softmax
 
 GO_FOLDS = 2
 # contact-centre sentences written for this project (EN + ZH): GoEmotions is Reddit comments,
@@ -127,9 +128,7 @@ def fit_escalate_head(
     """Logistic regression of the rows' ``escalate`` flags (None if one class is missing)."""
     if len(set(escalate.tolist())) < 2:
         return None
-    z = tax.logits(in_x)
-    probs = np.exp(z - z.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = softmax(tax.logits(in_x))
     feats = np.stack(
         [escalate_features(row, bool(c), p) for row, c, p in zip(in_x, cues, probs, strict=True)]
     )
