@@ -71,17 +71,14 @@ FinetuneLayers = Annotated[
 FinetuneEpochs = Annotated[int, typer.Option("--finetune-epochs", help="Epochs of tuning")]
 
 
-def _config(language: str, finetune_layers: int, finetune_epochs: int) -> Any:
-    """None (per-language defaults) unless tuning is asked for."""
+def _config(finetune_layers: int, finetune_epochs: int) -> Any:
+    """None (per-language defaults) unless tuning is asked for (the engine still reads
+    Chinese by characters)."""
     from nlu.intents import HeadConfig
 
     if not finetune_layers:
         return None
-    return HeadConfig(
-        char_only=language == "zh",
-        finetune_layers=finetune_layers,
-        finetune_epochs=finetune_epochs,
-    )
+    return HeadConfig(finetune_layers=finetune_layers, finetune_epochs=finetune_epochs)
 
 
 def _train(
@@ -103,7 +100,7 @@ def _train(
         language=language,
         cache_dir=cache,
         emotion=emotion,
-        config=_config(language, finetune_layers, finetune_epochs),
+        config=_config(finetune_layers, finetune_epochs),
     )
 
 
@@ -179,7 +176,7 @@ def eval_cmd(
             registry=registry,
             language=language or "auto",
             cache_dir=cache,
-            config=_config(language or "auto", finetune_layers, finetune_epochs),
+            config=_config(finetune_layers, finetune_epochs),
         )
         metrics = evaluate_intents(engine, read_any(test), language=language)
     except HotlineError as e:
