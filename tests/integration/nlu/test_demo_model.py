@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from models import CATALOG, Registry
 from nlu.commands import DEFAULT_DATA, DEMO_FILES, emotion_app, nlu_app
 from nlu.emotion import DEFAULT_HEAD, EmotionClassifier
 from nlu.engine import NluEngine
@@ -14,11 +13,6 @@ from nlu.rasa_format import read_nlu_yaml
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[3]
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry(CATALOG, models_dir=ROOT / "var" / "models")
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,14 @@
 """The shipped emotion head on contact-centre lines written for this test (EN + ZH)."""
 
-from pathlib import Path
-
 import pytest
 
-from models import CATALOG, Registry
 from nlu.emotion import DEFAULT_HEAD, EmotionClassifier
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).parents[3]
 
 
 @pytest.fixture(scope="module")
-def emotion():
-    registry = Registry(CATALOG, models_dir=ROOT / "var" / "models")
+def emotion(registry):
     return EmotionClassifier.load(DEFAULT_HEAD, registry=registry)
 
 

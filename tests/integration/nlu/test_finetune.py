@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from core.errors import HotlineError
-from models import CATALOG, Registry
 from models.errors import ModelIncompatible
 from nlu.commands import DEFAULT_DATA, DEMO_FILES
 from nlu.embedders import MINILM, MiniLMEmbedder
@@ -18,11 +17,6 @@ from nlu.training_data import OUT_OF_SCOPE
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[3]
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return Registry(CATALOG, models_dir=ROOT / "var" / "models")
 
 
 @pytest.fixture(scope="module")
