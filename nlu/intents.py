@@ -56,9 +56,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-_softmax = softmax
-
-
 @dataclass
 class NgramFeatures:
     """TF-IDF over word and char_wb n-grams, stored as vocabulary + idf (no pickle)."""
@@ -219,7 +216,7 @@ class IntentHead:
         return np.asarray(x @ self.coef.T) + self.intercept
 
     def predict_proba(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
-        return _softmax(self.logits(emb, texts))
+        return softmax(self.logits(emb, texts))
 
     def decide(
         self, probs: np.ndarray, logits: np.ndarray | None = None
@@ -303,7 +300,7 @@ def oos_scores(logits: np.ndarray, labels: list[str], kind: str) -> np.ndarray:
         return top - logits[:, ~ins].max(axis=1)
     if kind != "msp":
         raise ValueError(f"unknown OOS score {kind!r}; expected one of {OOS_SCORES}")
-    return _softmax(logits)[:, ins].max(axis=1)
+    return softmax(logits)[:, ins].max(axis=1)
 
 
 def decide_row(
@@ -334,14 +331,12 @@ MIN_OOS_FOR_SCORE_CHOICE = 50
 
 
 def _auroc(score: np.ndarray, positive: np.ndarray) -> float:
-    """Area under the ROC curve of ``score`` for ``positive`` (ties count half)."""
-    from scipy.stats import rankdata
+    """Area under the ROC curve of ``score`` for ``positive`` (0.5 when one side is empty)."""
+    from sklearn.metrics import roc_auc_score
 
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if not n_pos or not n_neg:
+    if positive.all() or not positive.any():
         return 0.5
-    ranks = rankdata(score)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(positive, score))
 
 
 def choose_oos_score(cv_scores: dict[str, np.ndarray], is_oos: np.ndarray) -> tuple[str, dict]:
