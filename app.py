@@ -73,6 +73,7 @@ from core.store import open_store
 from core.store.timeline import TimelineRecorder
 from models import CATALOG, Registry
 from nlu.api import build_router as build_nlu_router
+from nlu.subscriber import UnderstandingSubscriber
 from qa.api import router as qa_router
 from qa.pages import build_pages_router as build_qa_pages
 from qa.repo import active_scorecard_text
@@ -210,7 +211,7 @@ def create_app(
     app.state.jobs = jobs
     app.state.routing = routing
     app.state.campaigns = campaigns or Disabled("campaigns")
-    for name in ("nlu", "bots", "voice_factory", "assist", "kb", "qa"):
+    for name in ("nlu", "understanding", "bots", "voice_factory", "assist", "kb", "qa"):
         setattr(app.state, name, Disabled(name))
     app.state.audiosocket = None
 
@@ -385,6 +386,11 @@ async def _start_features(
             tickets=app.state.tickets,  # disputes/complaints the bot opens are tickets
         )
         wire_agent_chat(app)
+        # the customer is still understood once people take over; each call gets one emotion
+        app.state.understanding = UnderstandingSubscriber(
+            bus, lambda: app.state.nlu or None, clock=clock
+        )
+        app.state.understanding.subscribe()
     if features.voice:
         # Hold audio stops once an agent's softphone is on the call's media (issue 7 bridge).
         responder = (

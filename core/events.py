@@ -137,6 +137,9 @@ class EmotionResult(Event):
     sentiment: float = Field(ge=-1.0, le=1.0, description="-1 negative … +1 positive")
     escalate: bool = False
     scope: Literal["utterance", "call"] = "utterance"
+    # scope "call" only (nlu/call_emotion.py): did the customer's mood improve, and the worst
+    trend: Literal["improving", "worsening", "steady"] | None = None
+    peak: Literal["angry", "frustrated", "anxious", "sad"] | None = None
 
 
 # --- bots and handoff --------------------------------------------------------------------

@@ -93,6 +93,46 @@ def _encode(model: Any, tokenizer: Any, texts: list[str], *, batch: int = 64) ->
     return torch.cat(out).numpy().astype(np.float32)
 
 
+def _run_layers(layers: Any, args: tuple, kwargs: dict) -> Any:
+    """Run ``layers`` on a captured call of the first of them (its hidden states and masks)."""
+    kwargs = dict(kwargs)
+    hidden = args[0] if args else kwargs.pop("hidden_states")
+    rest = args[1:]
+    for layer in layers:
+        out = layer(hidden, *rest, **kwargs)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
+
+
+class _Captured(Exception):
+    """Stops a forward pass once the first tuned layer's inputs are captured."""
+
+
+def _lower_states(bert: Any, tokenizer: Any, texts: list[str], keep: int) -> tuple[Any, ...]:
+    """The frozen lower layers' output for one batch: (args, kwargs, attention_mask).
+
+    Computed once per batch before training: the bottom ``keep`` layers never change, so each
+    epoch then runs only the tuned layers (3x faster for 2 tuned layers of 6).
+    """
+    torch = _torch()
+    slot: dict[str, Any] = {}
+
+    def capture(_module: Any, args: tuple, kwargs: dict) -> None:
+        slot["args"], slot["kwargs"] = args, dict(kwargs)
+        raise _Captured
+
+    hook = bert.encoder.layer[keep].register_forward_pre_hook(capture, with_kwargs=True)
+    batch = _tokens(tokenizer, texts)
+    try:
+        with torch.no_grad():  # not inference_mode: the tensors feed autograd later
+            bert(**batch)
+    except _Captured:
+        pass
+    finally:
+        hook.remove()
+    return slot["args"], slot["kwargs"], batch["attention_mask"]
+
+
 class TunedMiniLM:
     """Embedder: MiniLM with its top layers replaced by a bot's tuned copy."""
 
@@ -140,12 +180,7 @@ class TunedMiniLM:
             with torch.inference_mode():
                 batch = _tokens(self._tok, texts)
                 base = _pool(self._bert(**batch).last_hidden_state, batch["attention_mask"])
-                args, kwargs = slot["args"], slot["kwargs"]
-                hidden = args[0] if args else kwargs.pop("hidden_states")
-                rest = args[1:]
-                for layer in self._top:
-                    out = layer(hidden, *rest, **kwargs)
-                    hidden = out[0] if isinstance(out, tuple) else out
+                hidden = _run_layers(self._top, slot["args"], slot["kwargs"])
                 tuned = _pool(hidden, batch["attention_mask"])
         finally:
             self._capturing.pop(me, None)
@@ -205,8 +240,7 @@ def finetune_minilm(
     classes = sorted(set(labels))
     y = torch.tensor([classes.index(lab) for lab in labels])
     top = torch.nn.ModuleList([copy.deepcopy(layer) for layer in bert.encoder.layer[-layers:]])
-    model = _with_top_layers(bert, list(top))
-    base = torch.from_numpy(frozen if frozen is not None else _encode(model, tok, texts))
+    base = torch.from_numpy(frozen if frozen is not None else _encode(bert, tok, texts))
     centroids = torch.stack([base[y == c].mean(0) for c in range(len(classes))])
     weight = torch.nn.Parameter(torch.nn.functional.normalize(centroids, dim=-1).clone())
     for p in bert.parameters():  # only the copies above learn; the shared base stays frozen
@@ -220,13 +254,21 @@ def finetune_minilm(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps)
     )
+    keep = len(bert.encoder.layer) - layers
+    # fixed batches (shuffled once; their order reshuffled every epoch) so the frozen layers'
+    # output is computed once, not once an epoch
+    batches = [
+        (idx, _lower_states(bert, tok, [texts[i] for i in idx.tolist()], keep))
+        for idx in torch.randperm(n, generator=gen).split(batch_size)
+    ]
     top.train()
     losses = []
     try:
         for _ in range(epochs):
             total = 0.0
-            for idx in torch.randperm(n, generator=gen).split(batch_size):
-                emb = _mean_pool(model, tok, [texts[i] for i in idx.tolist()])
+            for b in torch.randperm(len(batches), generator=gen).tolist():
+                idx, (args, kwargs, mask) = batches[b]
+                emb = _pool(_run_layers(top, args, kwargs), mask)
                 logits = _SCALE * emb @ torch.nn.functional.normalize(weight, dim=-1).T
                 loss = torch.nn.functional.cross_entropy(logits, y[idx], label_smoothing=0.1)
                 opt.zero_grad()

@@ -23,6 +23,7 @@ from core.auth import Principal
 from core.deps import CurrentPrincipal, SessionDep, require_roles
 from core.domain import Role
 from core.errors import ForbiddenError, NotFoundError, ValidationFailed
+from core.events import EmotionResult
 from core.store.tables.contacts import ContactRow
 from core.store.tables.qa import QaCalibrationScore, QaDispute, QaOverride, QaScore
 from core.store.timeline import read_timeline
@@ -32,6 +33,7 @@ from qa.errors import QaError, ScorecardError
 from qa.schemas import (
     CalibrationIn,
     CalibrationOut,
+    CallEmotionOut,
     DisputeIn,
     DisputeOut,
     EvidenceOut,
@@ -235,12 +237,19 @@ async def _detail(session: AsyncSession, request: Request, row: QaScore) -> dict
     detail["items"] = items
     detail["disputes"] = [DisputeOut.model_validate(d, from_attributes=True) for d in disputes]
     sessions = request.app.state.store.sessions
-    try:
-        call = transcript_from_events(
-            row.contact_id, await read_timeline(sessions, row.contact_id, types=TIMELINE_TYPES)
+    timeline = await read_timeline(sessions, row.contact_id, types=TIMELINE_TYPES)
+    overall = [e for e in timeline if isinstance(e, EmotionResult) and e.scope == "call"]
+    if overall:
+        e = overall[-1]
+        detail["customer_emotion"] = CallEmotionOut(
+            label=e.label, sentiment=e.sentiment, trend=e.trend, peak=e.peak, escalate=e.escalate
         )
+    try:
+        call = transcript_from_events(row.contact_id, timeline)
         detail["transcript"] = [
-            TurnOut(index=n, speaker=t.speaker, start=t.start, end=t.end, text=t.text)
+            TurnOut(
+                index=n, speaker=t.speaker, start=t.start, end=t.end, text=t.text, emotion=t.emotion
+            )
             for n, t in enumerate(call.turns)
         ]
     except QaError as e:  # the turn indices of the evidence need the scorer's transcript

@@ -87,6 +87,17 @@ class TurnOut(BaseModel):
     start: float
     end: float
     text: str
+    emotion: str | None = None  # the turn's label when the emotion engine ran on it
+
+
+class CallEmotionOut(BaseModel):
+    """The customer's emotion over the whole call (``emotion.result`` with scope "call")."""
+
+    label: str
+    sentiment: float
+    trend: str | None = None
+    peak: str | None = None
+    escalate: bool = False
 
 
 class ScoreDetail(ScoreSummary):
@@ -97,6 +108,7 @@ class ScoreDetail(ScoreSummary):
     transcript: list[TurnOut] = []
     transcript_error: str | None = None
     recording_url: str | None = None
+    customer_emotion: CallEmotionOut | None = None
 
 
 class OverrideIn(_In):

@@ -98,6 +98,12 @@
     $("#d-contact").textContent = d.contact_id;
     $("#d-score").textContent = d.status === "scored" ? fmtScore(d.score) : d.status;
     $("#d-autofail").hidden = !d.auto_fail;
+    const ce = d.customer_emotion;
+    $("#d-emotion").textContent = ce
+      ? `Customer: ${ce.label}` + (ce.trend ? `, ${ce.trend}` : "") +
+        (ce.peak && ce.peak !== ce.label ? ` (peak ${ce.peak})` : "") +
+        ` · sentiment ${ce.sentiment.toFixed(2)}` + (ce.escalate ? " · escalation flagged" : "")
+      : "";
     $("#d-meta").textContent = [
       `agent ${d.agent_id || "–"}`, d.channel, d.language,
       `card ${d.scorecard} r${d.scorecard_revision}`,
@@ -126,7 +132,8 @@
         el("li", { "data-turn": t.index, "data-start": t.start, "data-end": t.end, class: t.speaker,
                    onclick: () => seek(t.start, [t.index]) },
           el("span", { class: "who" }, `${t.speaker} ${fmtTime(t.start)} `),
-          el("span", { class: "text" }, t.text))
+          el("span", { class: "text" }, t.text),
+          t.emotion ? el("span", { class: "emotion" }, ` [${t.emotion}]`) : "")
       )
     );
   }

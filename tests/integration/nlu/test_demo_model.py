@@ -153,3 +153,59 @@ def test_cli_reports_bad_yaml_with_file_and_line(tmp_path, monkeypatch):
     res = CliRunner().invoke(nlu_app, ["train", str(bad)])
     assert res.exit_code == 2
     assert f"{bad}:5:" in res.output
+
+
+async def test_agent_handled_calls_are_understood_and_summed_up(engine):
+    """Real models: after routing, customer turns get intent + emotion; each call one summary."""
+    from core.bus.memory import MemoryBus
+    from core.clock import FrozenClock
+    from core.domain import Speaker
+    from core.events import ContactEnded, RoutingAssigned, TranscriptFinal
+    from nlu.subscriber import UnderstandingSubscriber
+
+    if engine.emotion is None:
+        pytest.skip("no emotion head shipped (run make models)")
+    bus = MemoryBus()
+    seen: list = []
+
+    async def keep(e) -> None:
+        seen.append(e)
+
+    bus.subscribe("test", keep, types=["nlu.result", "emotion.result"])
+    UnderstandingSubscriber(bus, lambda: engine, clock=FrozenClock()).subscribe()
+    await bus.start()
+    calls = {
+        "en": [
+            "this is ridiculous, I have been on hold for an hour, get me your manager",
+            "somebody has taken my debit card, please block it",
+            "ok thank you, that is really helpful",
+        ],
+        "zh": ["我的银行卡丢了，麻烦帮我挂失", "太离谱了，扣了我两次钱，我要投诉你们"],
+    }
+    for cid, lines in calls.items():
+        await bus.publish(RoutingAssigned(contact_id=cid, queue="general", agent_id="a1"))
+        for text in lines:
+            await bus.publish(TranscriptFinal(contact_id=cid, speaker=Speaker.CUSTOMER, text=text))
+        await bus.publish(ContactEnded(contact_id=cid))
+    for _ in range(3):
+        await bus.drain()
+    await bus.close()
+
+    def of(cid, kind, scope="utterance"):
+        return [
+            e for e in seen
+            if e.contact_id == cid and e.type == kind and getattr(e, "scope", scope) == scope
+        ]  # fmt: skip
+
+    assert [e.intent.name for e in of("en", "nlu.result")][1] == "report_lost_card"
+    en = of("en", "emotion.result")
+    assert en[0].label in ("angry", "frustrated") and en[0].escalate
+    assert en[2].label == "satisfied" and not en[2].escalate
+    (en_call,) = of("en", "emotion.result", "call")
+    assert en_call.escalate and en_call.peak in ("angry", "frustrated")
+    assert en_call.trend == "improving"
+    zh = of("zh", "nlu.result")
+    assert zh[0].intent.name == "report_lost_card" and zh[0].language == "zh"
+    assert of("zh", "emotion.result")[1].label in ("angry", "frustrated")
+    (zh_call,) = of("zh", "emotion.result", "call")
+    assert zh_call.escalate and zh_call.trend == "worsening"

@@ -299,3 +299,41 @@ async def test_recording_is_served_only_from_the_data_dir(app_client, tmp_path) 
     r = await client.get(d["recording_url"], headers=qa)
     assert r.status_code == 200 and r.content == b"RIFF-not-really"
     assert (await client.get(f"{API}/scores/{bad}/recording", headers=qa)).status_code == 404
+
+
+async def test_detail_shows_the_customers_emotion_over_the_call(seeded) -> None:  # type: ignore[no-untyped-def]
+    from core.events import EmotionResult
+    from core.store.timeline import append_event
+
+    client, app, _pw, ids, qa = seeded
+    d = (await client.get(f"{API}/scores/{ids['good']}", headers=qa)).json()
+    assert d["customer_emotion"] is None  # no emotion engine ran on that call
+    async with app.state.store.sessions() as session:
+        await append_event(
+            session,
+            EmotionResult(
+                contact_id="c-rude", label="angry", confidence=0.7, sentiment=-0.6, escalate=True
+            ),
+        )
+        await append_event(
+            session,
+            EmotionResult(
+                contact_id="c-rude",
+                scope="call",
+                label="frustrated",
+                confidence=0.6,
+                sentiment=-0.4,
+                escalate=True,
+                trend="worsening",
+                peak="angry",
+            ),
+        )
+        await session.commit()
+    d = (await client.get(f"{API}/scores/{ids['rude']}", headers=qa)).json()
+    assert d["customer_emotion"] == {
+        "label": "frustrated",
+        "sentiment": -0.4,
+        "trend": "worsening",
+        "peak": "angry",
+        "escalate": True,
+    }

@@ -36,3 +36,17 @@ def fake_emotion():
         for name in ("minilm-l6-v2", "e5-small-multilingual")
     }
     return EmotionClassifier(heads=heads, meta={"extra_features": _EXTRA, "n_train": {}})
+
+
+@pytest.fixture(scope="module")
+def engine(demo_data, fake_factory, fake_emotion, tmp_path_factory):
+    """The demo bot's engine on the fake embedder and the lexicon-only emotion head."""
+    from nlu.engine import NluEngine
+
+    return NluEngine.train(
+        demo_data,
+        registry=None,
+        cache_dir=tmp_path_factory.mktemp("nlu"),
+        embedder_factory=fake_factory,
+        emotion=fake_emotion,
+    )

@@ -13,18 +13,6 @@ from nlu.rasa_format import read_nlu_yaml
 from nlu.training_data import OUT_OF_SCOPE
 
 
-@pytest.fixture(scope="module")
-def engine(demo_data, fake_factory, fake_emotion, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("nlu")
-    return NluEngine.train(
-        demo_data,
-        registry=None,
-        cache_dir=cache,
-        embedder_factory=fake_factory,
-        emotion=fake_emotion,
-    )
-
-
 def test_one_head_per_language(engine):
     assert set(engine.heads) == {"en", "zh"}
     for head in engine.heads.values():
