@@ -33,7 +33,8 @@ import numpy as np
 from models.errors import ModelIncompatible
 from nlu.embedders import E5, MINILM, CachedEmbedder, Embedder, make_embedder
 from nlu.emotion import EmotionClassifier, EmotionResult
-from nlu.entities import EntityExtractor
+from nlu.entities import BUILTIN_ENTITIES, EntityExtractor
+from nlu.entity_tagger import EntityTagger
 from nlu.errors import NluInputError, NluTrainingError
 from nlu.finetune import TunedMiniLM, finetune_minilm
 from nlu.intents import HeadConfig, IntentHead, softmax
@@ -42,7 +43,8 @@ from nlu.prosody import Prosody
 from nlu.rasa_format import read_nlu_yaml, write_nlu_yaml
 from nlu.training_data import OUT_OF_SCOPE, TrainingData
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the learned entity tagger (entities.crfsuite) joined the model
+TAGGER_FILE = "entities.crfsuite"
 MAX_CHARS = 5000
 EMBEDDER_FOR = {"en": MINILM, "zh": E5}
 LANGUAGES = ("en", "zh", "auto")
@@ -249,6 +251,9 @@ class NluEngine:
                 encoder.save(tmp / f"tuned_{lang}.safetensors")
                 head.save(tmp, f"intent_tuned_{lang}")
             (tmp / "nlu.yml").write_text(write_nlu_yaml(data), encoding="utf-8")
+            learned = EntityTagger.train(data, tmp / TAGGER_FILE, skip=BUILTIN_ENTITIES)
+            if learned is not None:
+                meta["entity_tagger"] = learned
             (tmp / "meta.json").write_text(
                 json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
             )
@@ -258,11 +263,15 @@ class NluEngine:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        extractor = EntityExtractor(data)
+        tagger = (
+            EntityTagger(target / TAGGER_FILE, meta["entity_tagger"]["entities"], data.synonyms)
+            if "entity_tagger" in meta
+            else None
+        )
         return cls(
             heads=heads,
             embedders=embedders,
-            extractor=extractor,
+            extractor=EntityExtractor(data, tagger=tagger),
             emotion=emotion,
             meta={**meta, "path": str(target)},
             tuned=tuned,
@@ -319,10 +328,15 @@ class NluEngine:
                     raise ModelIncompatible(f"{path}: tuned {lang} head labels do not match")
                 encoder = TunedMiniLM.load(registry, path / f"tuned_{lang}.safetensors")
                 tuned[lang] = (encoder, tuned_head)
+        tagger = None
+        if "entity_tagger" in meta:
+            tagger = EntityTagger(
+                path / TAGGER_FILE, list(meta["entity_tagger"].get("entities", [])), data.synonyms
+            )
         return cls(
             heads=heads,
             embedders=embedders,
-            extractor=EntityExtractor(data),
+            extractor=EntityExtractor(data, tagger=tagger),
             emotion=emotion,
             meta={**meta, "path": str(path)},
             tuned=tuned,

@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import phonenumbers
 
 from core.masking import cn_id_ok as cn_id_valid
 from core.masking import luhn_ok as luhn_valid
 from nlu.training_data import TrainingData
+
+if TYPE_CHECKING:
+    from nlu.entity_tagger import EntityTagger
 
 
 @dataclass(frozen=True)
@@ -399,14 +403,20 @@ def _is_latin(s: str) -> bool:
 
 
 class GazetteerExtractor:
-    """Matches annotated values and lookup-table entries, mapping synonyms to canonical values."""
+    """Matches annotated values and lookup-table entries, mapping synonyms to canonical values.
 
-    def __init__(self, data: TrainingData):
+    Annotated values of the entities in ``learned`` (those the CRF tagger learned) are left
+    out: matched everywhere, out of context, they cost more than they find (SNIPS, 5-fold CV
+    fold 0: entity F1 0.76 with them beside the CRF, 0.94 without). Lookup tables stay.
+    """
+
+    def __init__(self, data: TrainingData, *, learned: frozenset[str] = frozenset()):
         table: dict[str, str] = {}
+        skip = BUILTIN_ENTITIES | learned  # built-ins resolve values themselves
         for ex in data.examples:
             for s in ex.entities:
                 surface = ex.text[s.start : s.end].strip()
-                if surface and s.entity not in BUILTIN_ENTITIES:  # built-ins resolve values
+                if surface and s.entity not in skip:
                     table.setdefault(surface.lower(), s.entity)
         for name, values in data.lookups.items():
             for v in values:
@@ -448,6 +458,7 @@ _PRIORITY = {
     "builtin_amount": 5,
     "builtin_date": 6,
     "gazetteer": 7,
+    "CRFEntityExtractor": 8,  # learned guesses yield to anything matched exactly
 }
 
 
@@ -467,14 +478,21 @@ class EntityExtractor:
     """All extractors together; ``region`` picks the default phone region (US for en, CN for zh)."""
 
     def __init__(
-        self, data: TrainingData | None = None, *, regexes: dict[str, list[str]] | None = None
+        self,
+        data: TrainingData | None = None,
+        *,
+        regexes: dict[str, list[str]] | None = None,
+        tagger: EntityTagger | None = None,
     ):
+        """``tagger``: the CRF learned from ``data``'s annotations (nlu/entity_tagger.py)."""
         data = data or TrainingData()
+        self.tagger = tagger
         merged = {k: list(v) for k, v in DEFAULT_REGEXES.items()}
         for k, v in {**data.regexes, **(regexes or {})}.items():
             merged.setdefault(k, []).extend(v)
         self._regexes = compile_regexes(merged)
-        self._gazetteer = GazetteerExtractor(data)
+        learned = frozenset(tagger.entities) if tagger is not None else frozenset()
+        self._gazetteer = GazetteerExtractor(data, learned=learned)
 
     def extract(
         self, text: str, *, language: str = "en", today: date | None = None
@@ -489,5 +507,6 @@ class EntityExtractor:
             *extract_amounts(text),
             *extract_dates(text, today=today),
             *self._gazetteer.extract(text),
+            *(self.tagger.extract(text) if self.tagger is not None else []),
         ]
         return resolve_overlaps(found)
