@@ -36,9 +36,12 @@ def _write_silence(path: Path, seconds: float = 70.0, rate: int = 8000) -> None:
 
 
 async def _seed(url: str, recording: Path) -> dict[str, str]:
+    from core.events import EmotionResult
+    from core.store.timeline import append_event
+
     store = open_store(url)
     try:
-        return {
+        ids = {
             "nogreet": await seed_scored_contact(
                 store.sessions,
                 contact_id="c-nogreet",
@@ -53,6 +56,22 @@ async def _seed(url: str, recording: Path) -> dict[str, str]:
                 recording_uri=str(recording),
             ),
         }
+        async with store.sessions() as session:  # what the nlu subscriber says at the end
+            await append_event(
+                session,
+                EmotionResult(
+                    contact_id="c-rude",
+                    scope="call",
+                    label="angry",
+                    confidence=0.7,
+                    sentiment=-0.55,
+                    escalate=True,
+                    trend="worsening",
+                    peak="angry",
+                ),
+            )
+            await session.commit()
+        return ids
     finally:
         await store.close()
 
@@ -112,6 +131,7 @@ def test_analyst_overrides_an_item_with_a_comment(live_app) -> None:  # type: ig
             row.click()
             expect(page.locator("#detail")).to_be_visible()
             expect(page.locator("#d-contact")).to_have_text("c-nogreet")
+            expect(page.locator("#d-emotion")).to_have_text("")  # no emotion engine ran
             greeting = page.locator("#item-greeting")
             expect(greeting.locator(".verdict")).to_have_text("fail")
             expect(page.locator("#transcript li")).not_to_have_count(0)
@@ -140,6 +160,9 @@ def test_analyst_overrides_an_item_with_a_comment(live_app) -> None:  # type: ig
             # a contact with a recording: clicking a turn seeks the player to that turn
             page.locator(f'#score-list tr[data-score-id="{ids["rude"]}"]').click()
             expect(page.locator("#d-contact")).to_have_text("c-rude")
+            expect(page.locator("#d-emotion")).to_have_text(
+                "Customer: angry, worsening · sentiment -0.55 · escalation flagged"
+            )
             player = page.locator("#player")
             expect(player).to_be_visible()
             assert player.get_attribute("src") == f"/api/v1/qa/scores/{ids['rude']}/recording"
