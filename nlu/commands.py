@@ -151,6 +151,11 @@ def train_cmd(
             }
             for lang, h in engine.heads.items()
         },
+        **(
+            {"entity_tagger": engine.meta["entity_tagger"]}
+            if "entity_tagger" in engine.meta
+            else {}
+        ),
     }
     typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
 
