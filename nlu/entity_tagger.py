@@ -119,6 +119,7 @@ class EntityTagger:
         path: Path,
         *,
         skip: frozenset[str] = frozenset(),
+        # near Rasa's CRF defaults (c1 0.1, c2 0.1, 50 iterations); not tuned on any test split
         c1: float = 0.1,
         c2: float = 0.05,
         max_iterations: int = 100,
