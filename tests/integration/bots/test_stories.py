@@ -38,15 +38,6 @@ def load_stories() -> list[Any]:
     return out
 
 
-@pytest.fixture(scope="session")
-def nlu_engine() -> Any:
-    from bots.dialogue.assembly import train_demo_nlu
-    from models import CATALOG, Registry
-
-    registry = Registry(CATALOG, models_dir=REPO / "var" / "models")
-    return train_demo_nlu(registry=registry, cache_dir=REPO / "var" / "nlu")
-
-
 @pytest.fixture
 async def real_bot(tmp_path: Path, nlu_engine: Any) -> AsyncIterator[Harness]:
     h = await make_harness(tmp_path, understander=NluUnderstander(nlu_engine))
