@@ -10,7 +10,9 @@ publishes one ``emotion.result`` with ``scope="call"``: the call's overall emoti
 peak over all customer turns, the bot's and its own (:mod:`nlu.call_emotion`).
 
 Idempotent on event id (durable buses redeliver). State is per contact and in memory: after a
-restart mid-call the call summary covers the turns seen since.
+restart mid-call the call summary covers the turns seen since. Known gap: when an agent hands
+a chat back to the bot, no event says so, so those later turns are parsed twice (by the bot
+and here) and count twice in the call's emotion.
 """
 
 from __future__ import annotations
