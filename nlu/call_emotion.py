@@ -19,6 +19,7 @@ trend). So the call gets:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,20 +57,6 @@ class CallEmotion:
     turns: int
     counts: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "label": self.label,
-            "confidence": self.confidence,
-            "sentiment": self.sentiment,
-            "start_sentiment": self.start_sentiment,
-            "end_sentiment": self.end_sentiment,
-            "trend": self.trend,
-            "peak": self.peak,
-            "escalate": self.escalate,
-            "turns": self.turns,
-            "counts": self.counts,
-        }
-
 
 def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
@@ -97,9 +84,6 @@ def summarize_call(turns: Sequence[TurnEmotion]) -> CallEmotion | None:
         "worsening" if delta >= TREND_STEP else "improving" if delta <= -TREND_STEP else "steady"
     )
     seen = {t.label for t in known}
-    counts: dict[str, int] = {}
-    for t in known:
-        counts[t.label] = counts.get(t.label, 0) + 1
     return CallEmotion(
         label=label,
         confidence=round(votes[label] / total, 3) if total else 0.0,
@@ -112,5 +96,5 @@ def summarize_call(turns: Sequence[TurnEmotion]) -> CallEmotion | None:
         peak=next((lab for lab in SEVERITY if lab in seen), None),
         escalate=any(t.escalate for t in known),
         turns=n,
-        counts=counts,
+        counts=dict(Counter(t.label for t in known)),
     )

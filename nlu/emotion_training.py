@@ -44,13 +44,13 @@ IN_DOMAIN = (
 )
 IN_DOMAIN_WEIGHT = 30.0
 GO_HIDDEN = 512
+GO_EPOCHS = 20
 # folds for the escalate head's out-of-fold label probabilities. Measured by 5-fold CV over
 # the contact-centre rows (GoEmotions subsampled to 10 000): escalate F1 with in-sample
 # probabilities 0.819 (MiniLM, EN) / 0.838 (e5, EN+ZH), out-of-fold 0.816 / 0.829: CV cannot
 # tell them apart; the dev lines (bench/data/emotion_cc_dev.jsonl) gave 0.776 -> 0.812 and
 # 0.797 -> 0.813. Out-of-fold is kept because it is the leak-free way to stack.
 ESC_FOLDS = 4
-GO_EPOCHS = 20
 
 
 def best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:

@@ -72,6 +72,14 @@ class ParseResult:
         }
 
 
+def _tagger(path: Path, meta: dict[str, Any], data: TrainingData) -> EntityTagger | None:
+    """The model directory's learned entity tagger, if its training data taught one."""
+    if "entity_tagger" not in meta:
+        return None
+    names = list(meta["entity_tagger"].get("entities", []))
+    return EntityTagger(path / TAGGER_FILE, names, data.synonyms)
+
+
 def clean_text(text: Any) -> str:
     """Validate and normalise input: refuse non-text, empty, huge; drop control junk."""
     if isinstance(text, bytes):
@@ -263,15 +271,10 @@ class NluEngine:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        tagger = (
-            EntityTagger(target / TAGGER_FILE, meta["entity_tagger"]["entities"], data.synonyms)
-            if "entity_tagger" in meta
-            else None
-        )
         return cls(
             heads=heads,
             embedders=embedders,
-            extractor=EntityExtractor(data, tagger=tagger),
+            extractor=EntityExtractor(data, tagger=_tagger(target, meta, data)),
             emotion=emotion,
             meta={**meta, "path": str(target)},
             tuned=tuned,
@@ -328,15 +331,10 @@ class NluEngine:
                     raise ModelIncompatible(f"{path}: tuned {lang} head labels do not match")
                 encoder = TunedMiniLM.load(registry, path / f"tuned_{lang}.safetensors")
                 tuned[lang] = (encoder, tuned_head)
-        tagger = None
-        if "entity_tagger" in meta:
-            tagger = EntityTagger(
-                path / TAGGER_FILE, list(meta["entity_tagger"].get("entities", [])), data.synonyms
-            )
         return cls(
             heads=heads,
             embedders=embedders,
-            extractor=EntityExtractor(data, tagger=tagger),
+            extractor=EntityExtractor(data, tagger=_tagger(path, meta, data)),
             emotion=emotion,
             meta={**meta, "path": str(path)},
             tuned=tuned,

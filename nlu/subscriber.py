@@ -114,9 +114,8 @@ class UnderstandingSubscriber:
         engine = self.engine()
         if engine is None:
             return
-        language = ev.language if ev.language in ("en", "zh") else None
-        try:
-            result = await engine.aparse(ev.text, language=language)
+        try:  # a language other than en/zh (or none) is routed by script in the engine
+            result = await engine.aparse(ev.text, language=ev.language)
         except NluInputError:
             return  # empty or junk text ("...", a DTMF tone): nothing to understand
         except Exception as e:  # a broken model must not stop the contact's other events
