@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.settings import Settings
 from core.store import open_store
 from core.store.tables.qa import QaOverride
-from tests.integration.qa.review_seed import light_settings, seed_scored_contact
+from tests.integration.qa.review_seed import light_settings, seed_scored_contact, store_events
 from tests.live_server import serving_in_thread
 
 pytestmark = [pytest.mark.e2e]
@@ -37,7 +37,6 @@ def _write_silence(path: Path, seconds: float = 70.0, rate: int = 8000) -> None:
 
 async def _seed(url: str, recording: Path) -> dict[str, str]:
     from core.events import EmotionResult
-    from core.store.timeline import append_event
 
     store = open_store(url)
     try:
@@ -56,21 +55,19 @@ async def _seed(url: str, recording: Path) -> dict[str, str]:
                 recording_uri=str(recording),
             ),
         }
-        async with store.sessions() as session:  # what the nlu subscriber says at the end
-            await append_event(
-                session,
-                EmotionResult(
-                    contact_id="c-rude",
-                    scope="call",
-                    label="angry",
-                    confidence=0.7,
-                    sentiment=-0.55,
-                    escalate=True,
-                    trend="worsening",
-                    peak="angry",
-                ),
-            )
-            await session.commit()
+        await store_events(  # what the nlu subscriber says at the end of the call
+            store.sessions,
+            EmotionResult(
+                contact_id="c-rude",
+                scope="call",
+                label="angry",
+                confidence=0.7,
+                sentiment=-0.55,
+                escalate=True,
+                trend="worsening",
+                peak="angry",
+            ),
+        )
         return ids
     finally:
         await store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from core.domain import Channel, Direction, Speaker
-from core.events import ContactEnded, ContactStarted, RoutingAssigned, TranscriptFinal
+from core.events import ContactEnded, ContactStarted, Event, RoutingAssigned, TranscriptFinal
 from core.settings import FeatureSettings, Settings
 from core.store.timeline import append_event, read_timeline
 from qa import repo
@@ -29,6 +29,14 @@ def light_settings(settings: Settings) -> Settings:
 
 def fixture_call(name: str) -> dict:
     return json.loads((CALLS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+async def store_events(sessions: async_sessionmaker, *events: Event) -> None:
+    """Append events to their contacts' timelines, as the timeline recorder would."""
+    async with sessions() as session:
+        for e in events:
+            await append_event(session, e)
+        await session.commit()
 
 
 async def seed_scored_contact(
@@ -65,10 +73,7 @@ async def seed_scored_contact(
             )
         )
     events.append(ContactEnded(contact_id=contact_id))
-    async with sessions() as session:
-        for e in events:
-            await append_event(session, e)
-        await session.commit()
+    await store_events(sessions, *events)
     if recording_uri is not None:
         from core.store.tables.contacts import ContactRow
 

@@ -13,7 +13,12 @@ from core.store.tables.qa import QaScore
 from qa.calibration import Rating, calibrate
 from qa.scorecard import DEFAULT_PATH
 from tests.conftest import login
-from tests.integration.qa.review_seed import fixture_call, light_settings, seed_scored_contact
+from tests.integration.qa.review_seed import (
+    fixture_call,
+    light_settings,
+    seed_scored_contact,
+    store_events,
+)
 
 API = "/api/v1/qa"
 
@@ -303,32 +308,26 @@ async def test_recording_is_served_only_from_the_data_dir(app_client, tmp_path) 
 
 async def test_detail_shows_the_customers_emotion_over_the_call(seeded) -> None:  # type: ignore[no-untyped-def]
     from core.events import EmotionResult
-    from core.store.timeline import append_event
 
     client, app, _pw, ids, qa = seeded
     d = (await client.get(f"{API}/scores/{ids['good']}", headers=qa)).json()
     assert d["customer_emotion"] is None  # no emotion engine ran on that call
-    async with app.state.store.sessions() as session:
-        await append_event(
-            session,
-            EmotionResult(
-                contact_id="c-rude", label="angry", confidence=0.7, sentiment=-0.6, escalate=True
-            ),
-        )
-        await append_event(
-            session,
-            EmotionResult(
-                contact_id="c-rude",
-                scope="call",
-                label="frustrated",
-                confidence=0.6,
-                sentiment=-0.4,
-                escalate=True,
-                trend="worsening",
-                peak="angry",
-            ),
-        )
-        await session.commit()
+    await store_events(
+        app.state.store.sessions,
+        EmotionResult(
+            contact_id="c-rude", label="angry", confidence=0.7, sentiment=-0.6, escalate=True
+        ),
+        EmotionResult(
+            contact_id="c-rude",
+            scope="call",
+            label="frustrated",
+            confidence=0.6,
+            sentiment=-0.4,
+            escalate=True,
+            trend="worsening",
+            peak="angry",
+        ),
+    )
     d = (await client.get(f"{API}/scores/{ids['rude']}", headers=qa)).json()
     assert d["customer_emotion"] == {
         "label": "frustrated",

@@ -5,18 +5,6 @@ import pytest
 from fastapi import FastAPI
 
 from nlu.api import build_router
-from nlu.engine import NluEngine
-
-
-@pytest.fixture(scope="module")
-def engine(demo_data, fake_factory, fake_emotion, tmp_path_factory):
-    return NluEngine.train(
-        demo_data,
-        registry=None,
-        cache_dir=tmp_path_factory.mktemp("api"),
-        embedder_factory=fake_factory,
-        emotion=fake_emotion,
-    )
 
 
 def client(provider):

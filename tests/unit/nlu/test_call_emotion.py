@@ -62,8 +62,8 @@ def test_tie_goes_to_the_more_severe_label():
     assert call is not None and call.label == "angry"
 
 
-@pytest.fixture
-async def wired(engine):
+async def _wire(engine) -> tuple[MemoryBus, list]:
+    """A started bus with the subscriber on ``engine`` and a list of what it publishes."""
     bus = MemoryBus()
     events: list = []
 
@@ -71,9 +71,14 @@ async def wired(engine):
         events.append(e)
 
     bus.subscribe("test", keep, types=["nlu.result", "emotion.result"])
-    sub = UnderstandingSubscriber(bus, lambda: engine, clock=FrozenClock())
-    sub.subscribe()
+    UnderstandingSubscriber(bus, lambda: engine, clock=FrozenClock()).subscribe()
     await bus.start()
+    return bus, events
+
+
+@pytest.fixture
+async def wired(engine):
+    bus, events = await _wire(engine)
     yield bus, events
     await bus.close()
 
@@ -133,16 +138,8 @@ async def test_assigned_contacts_redelivery_and_junk(wired):
     assert len(call) == 1 and call[0].contact_id == "c2" and call[0].label == "satisfied"
 
 
-async def test_no_engine_loaded_still_summarises_bot_turns(engine):
-    bus = MemoryBus()
-    seen: list = []
-
-    async def keep(e) -> None:
-        seen.append(e)
-
-    bus.subscribe("t", keep, types=["emotion.result", "nlu.result"])
-    UnderstandingSubscriber(bus, lambda: None, clock=FrozenClock()).subscribe()
-    await bus.start()
+async def test_no_engine_loaded_still_summarises_bot_turns():
+    bus, seen = await _wire(None)
     await bus.publish(RoutingAssigned(contact_id="c4", queue="q", agent_id="a1"))
     await _say(bus, "where is my money", cid="c4")
     await bus.publish(
